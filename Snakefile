@@ -1,0 +1,35 @@
+from snakemake.utils import min_version
+
+min_version("9.20")
+
+
+configfile: "config.yaml"
+
+
+report: "workflow/report/workflow.rst"
+
+
+# Locally, one training job holds the GPU at a time; on a cluster every job asks
+# the scheduler for its own GPU, with no workflow-wide cap.
+resource_scopes:
+    gpu="local",
+
+
+include: "workflow/rules/common.smk"
+include: "workflow/rules/data.smk"
+include: "workflow/rules/split.smk"
+include: "workflow/rules/features.smk"
+include: "workflow/rules/targets.smk"
+include: "workflow/rules/train.smk"
+include: "workflow/rules/evaluate.smk"
+
+
+localrules:
+    all,
+    root_metrics,
+
+
+rule all:
+    default_target: True
+    input:
+        "metrics.json",

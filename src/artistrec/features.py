@@ -1,0 +1,164 @@
+"""Side information: one weighted artist x key matrix per source, compressed by TruncatedSVD.
+
+The SVD (and any weighting statistic such as IDF) is fitted on train artists only
+and then applied to valid and test artists, so nothing about held-out artists leaks
+into the features.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+from sklearn.decomposition import TruncatedSVD
+
+from artistrec import io
+from artistrec.errors import InputError
+from artistrec.matrices import positions
+
+log = logging.getLogger(__name__)
+
+WEIGHTINGS = ("raw", "log", "tfidf", "bm25")
+
+
+@dataclass(frozen=True)
+class SourceMatrix:
+    """Artist x key counts; rows follow ``artist_ids`` (sorted), columns ``keys``."""
+
+    artist_ids: np.ndarray
+    keys: np.ndarray
+    counts: sp.csr_matrix
+
+
+def source_matrix(features: pd.DataFrame, artist_ids: np.ndarray) -> SourceMatrix:
+    """Pivot a canonical feature table onto the given sorted artist ids.
+
+    Artists without a row get an empty row; feature rows of other artists are dropped.
+    """
+    rows = positions(features["artist_id"].to_numpy(), artist_ids)
+    keep = rows >= 0
+    keys, columns = np.unique(features["key"].to_numpy()[keep].astype(str), return_inverse=True)
+    counts = sp.csr_matrix(
+        (features["weight"].to_numpy()[keep].astype(np.float64), (rows[keep], columns)),
+        shape=(artist_ids.shape[0], keys.shape[0]),
+    )
+    counts.sum_duplicates()
+    return SourceMatrix(artist_ids=artist_ids, keys=keys, counts=counts)
+
+
+def idf(counts: sp.csr_matrix, fit_rows: np.ndarray) -> np.ndarray:
+    """Smoothed inverse document frequency of each key over the ``fit_rows`` artists."""
+    fitted = counts[fit_rows]
+    document_frequency = np.bincount(fitted.indices, minlength=counts.shape[1])
+    return np.log((1.0 + fitted.shape[0]) / (1.0 + document_frequency)) + 1.0
+
+
+def weigh(counts: sp.csr_matrix, weighting: str, fit_rows: np.ndarray) -> sp.csr_matrix:
+    """Apply a weighting; any corpus statistic comes from ``fit_rows`` only.
+
+    - ``raw``: counts as they are;
+    - ``log``: log(1 + count), damping heavy users and tags;
+    - ``tfidf``: log(1 + count) times IDF;
+    - ``bm25``: Okapi BM25 term weights (k1=1.2, b=0.75) times IDF.
+    """
+    if weighting not in WEIGHTINGS:
+        raise ValueError(f"unknown weighting {weighting!r}")
+    weighted = sp.csr_matrix(counts, dtype=np.float64, copy=True)
+    if weighting == "raw":
+        return weighted
+    if weighting in ("log", "tfidf"):
+        weighted.data = np.log1p(weighted.data)
+    if weighting == "bm25":
+        k1, b = 1.2, 0.75
+        lengths = np.asarray(weighted.sum(axis=1)).ravel()
+        mean_length = max(float(lengths[fit_rows].mean()), 1e-12)
+        row_of_entry = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
+        norm = k1 * (1.0 - b + b * lengths[row_of_entry] / mean_length)
+        weighted.data = weighted.data * (k1 + 1.0) / (weighted.data + norm)
+    if weighting in ("tfidf", "bm25"):
+        weighted = sp.csr_matrix(weighted @ sp.diags(idf(counts, fit_rows)))
+    return weighted
+
+
+@dataclass(frozen=True)
+class SvdFeatures:
+    artist_ids: np.ndarray
+    vectors: np.ndarray
+    explained_variance_ratio: np.ndarray
+    components: np.ndarray
+    keys: np.ndarray
+    idf: np.ndarray
+
+
+def fit_svd(
+    matrix: SourceMatrix, train: np.ndarray, dim: int, weighting: str, seed: int, source: str
+) -> SvdFeatures:
+    """Fit TruncatedSVD on the weighted rows of train artists and project every artist.
+
+    A row with no side information projects to the zero vector.
+    """
+    n_keys = matrix.keys.shape[0]
+    if dim >= n_keys:
+        raise InputError(
+            "config",
+            f"features.{source}.dim",
+            f"is {dim} but source '{source}' has only {n_keys} columns",
+            f"set it below {n_keys}",
+        )
+    fit_rows = positions(train, matrix.artist_ids)
+    if (fit_rows < 0).any():
+        raise ValueError("every train artist must have a row in the source matrix")
+    weighted = weigh(matrix.counts, weighting, fit_rows)
+    fitted = weighted[fit_rows]
+    if fitted.nnz == 0:
+        raise InputError(
+            source,
+            "artist_id",
+            "no train artist has side information in this source (all its artists are held out)",
+            "drop this source from the config or provide data for more artists",
+        )
+    svd = TruncatedSVD(n_components=dim, algorithm="randomized", n_iter=7, random_state=seed)
+    svd.fit(fitted)
+    vectors = np.asarray(weighted @ svd.components_.T, dtype=np.float32)
+    log.info(
+        "%s: SVD %d -> %d dims on %d train artists, explained variance %.3f",
+        source, n_keys, dim, fit_rows.shape[0], float(svd.explained_variance_ratio_.sum()),
+    )  # fmt: skip
+    return SvdFeatures(
+        artist_ids=matrix.artist_ids,
+        vectors=vectors,
+        explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
+        components=svd.components_.astype(np.float32),
+        keys=matrix.keys,
+        idf=idf(matrix.counts, fit_rows),
+    )
+
+
+def save_svd(path: str, features: SvdFeatures, weighting: str) -> None:
+    """Write ``svd/{source}.npz``: what downstream rules need, plus what projects a new artist."""
+    io.write_npz(
+        path,
+        artist_ids=features.artist_ids,
+        vectors=features.vectors,
+        explained_variance_ratio=features.explained_variance_ratio,
+        components=features.components,
+        keys=features.keys.astype(str),
+        idf=features.idf,
+        weighting=np.asarray(weighting),
+    )
+
+
+def stack_vectors(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
+    """Concatenate the SVD vectors of several sources (in the given order) for ``artist_ids``."""
+    blocks = []
+    for path in svd_files:
+        data = io.read_npz(path)
+        rows = positions(artist_ids, data["artist_ids"])
+        if (rows < 0).any():
+            missing = artist_ids[rows < 0][:3]
+            raise ValueError(f"{path}: artists {missing.tolist()} have no row; re-run the SVD step")
+        blocks.append(data["vectors"][rows])
+    return np.hstack(blocks).astype(np.float32)

@@ -1,0 +1,92 @@
+"""Artifact reading and writing.
+
+Every writer goes to a temporary name in the target folder and is renamed into
+place, so an interrupted job never leaves a half-written artifact behind. No
+pickle: arrays are `.npz` read with ``allow_pickle=False``, tables are Parquet.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+
+@contextlib.contextmanager
+def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
+    """Yield a temporary path next to ``path``; rename it onto ``path`` on success.
+
+    The temporary name ends in all the suffixes of ``path`` (``.weights.h5``)
+    because some writers (Keras, numpy) choose or check the format from them.
+    """
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp_name = tempfile.mkstemp(
+        prefix=f".{target.name}.", suffix=f".tmp{''.join(target.suffixes)}", dir=target.parent
+    )
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def write_text(path: str | os.PathLike[str], text: str) -> None:
+    with atomic_path(path) as tmp:
+        tmp.write_text(text, encoding="utf-8")
+
+
+def write_json(path: str | os.PathLike[str], payload: Any) -> None:
+    write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
+
+
+def read_json(path: str | os.PathLike[str]) -> Any:
+    return json.loads(Path(path).read_text(encoding="utf-8"))
+
+
+def write_ids(path: str | os.PathLike[str], ids: np.ndarray) -> None:
+    """Write integer ids one per line (the split and candidate files)."""
+    write_text(path, "".join(f"{int(i)}\n" for i in ids))
+
+
+def read_ids(path: str | os.PathLike[str]) -> np.ndarray:
+    text = Path(path).read_text(encoding="utf-8").split()
+    return np.asarray([int(t) for t in text], dtype=np.int64)
+
+
+def write_parquet(path: str | os.PathLike[str], table: pd.DataFrame) -> None:
+    with atomic_path(path) as tmp:
+        table.to_parquet(tmp, index=False)
+
+
+def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
+    return pd.read_parquet(path)
+
+
+def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
+    with atomic_path(path) as tmp:
+        np.savez_compressed(tmp, **arrays)
+
+
+def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+    with np.load(path, allow_pickle=False) as data:
+        return {key: data[key] for key in data.files}
+
+
+def write_sparse(path: str | os.PathLike[str], matrix: sp.spmatrix | sp.sparray) -> None:
+    with atomic_path(path) as tmp:
+        sp.save_npz(tmp, sp.csr_matrix(matrix), compressed=True)
+
+
+def read_sparse(path: str | os.PathLike[str]) -> sp.csr_matrix:
+    return sp.csr_matrix(sp.load_npz(path))

@@ -1,0 +1,296 @@
+"""The YouTube-DNN-style network: a ReLU tower over side-information vectors, softmax over candidates.
+
+Covington et al. (RecSys 2016) treat recommendation as extreme multiclass
+classification: a tower of ReLU layers ends in a softmax over the candidate items,
+trained with cross-entropy. Here the classes are the candidate artists and the
+"labels" are soft: each train artist's co-listening distribution over the candidates.
+
+Training is deterministic (seeded, op determinism on) and resumable: after every
+epoch the full model with its optimizer state is checkpointed, so a killed run
+continues from its last finished epoch and ends with the same weights as an
+uninterrupted one.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import math
+import os
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+import numpy as np
+import scipy.sparse as sp
+
+from artistrec import io
+from artistrec.errors import InputError
+
+log = logging.getLogger(__name__)
+
+
+def import_tensorflow():
+    """Import TensorFlow with its C++ start-up lines kept off the console.
+
+    TF 2.21 prints them before absl logging starts, so ``TF_CPP_MIN_LOG_LEVEL``
+    cannot silence them; fd 2 is pointed at ``os.devnull`` during the import.
+    """
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    saved = os.dup(2)
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, 2)
+    try:
+        import tensorflow as tf
+    finally:
+        os.dup2(saved, 2)
+        os.close(devnull)
+        os.close(saved)
+    return tf
+
+
+tf = import_tensorflow()
+import keras  # noqa: E402  (after the quiet TensorFlow import)
+
+
+@dataclass(frozen=True)
+class TrainSettings:
+    hidden_units: list[int] = field(default_factory=lambda: [256, 256])
+    dropout: float = 0.2
+    optimizer: str = "adam"
+    learning_rate: float = 1e-3
+    batch_size: int = 256
+    max_epochs: int = 60
+    patience: int = 6
+    seed: int = 0
+    require_gpu: bool = False
+
+
+def describe_device(require_gpu: bool) -> str:
+    """Which device trains: the first visible GPU, else the CPU."""
+    gpus = tf.config.list_physical_devices("GPU")
+    if gpus:
+        details = tf.config.experimental.get_device_details(gpus[0])
+        return f"GPU {gpus[0].name} ({details.get('device_name', 'unknown')})"
+    if require_gpu:
+        raise InputError(
+            "config", "model.require_gpu", "is true but TensorFlow sees no GPU", "run on a GPU node or set it to false"
+        )
+    return "CPU (no GPU visible to TensorFlow)"
+
+
+def build_model(train_inputs: np.ndarray, n_candidates: int, settings: TrainSettings) -> keras.Model:
+    """Normalization (adapted on train artists) -> ReLU tower with dropout -> candidate logits."""
+    normalise = keras.layers.Normalization(name="normalise")
+    normalise.adapt(train_inputs)
+    layers: list[keras.layers.Layer] = [keras.Input(shape=(train_inputs.shape[1],), name="side_information"), normalise]
+    for depth, units in enumerate(settings.hidden_units):
+        layers.append(keras.layers.Dense(units, activation="relu", name=f"relu_{depth}"))
+        if settings.dropout > 0:
+            layers.append(keras.layers.Dropout(settings.dropout, seed=settings.seed + depth, name=f"dropout_{depth}"))
+    layers.append(keras.layers.Dense(n_candidates, name="candidate_logits"))
+    model = keras.Sequential(layers, name="artistrec")
+    compile_model(model, settings)
+    return model
+
+
+def compile_model(model: keras.Model, settings: TrainSettings) -> None:
+    optimizers = {
+        "adam": keras.optimizers.Adam,
+        "adamw": keras.optimizers.AdamW,
+        "sgd": keras.optimizers.SGD,
+        "rmsprop": keras.optimizers.RMSprop,
+    }
+    model.compile(
+        optimizer=optimizers[settings.optimizer](learning_rate=settings.learning_rate),
+        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+    )
+
+
+class TargetBatches(keras.utils.PyDataset):
+    """Dense mini-batches from sparse target rows, in a fixed order.
+
+    Only one batch of targets is ever dense, so training memory does not grow with
+    the number of train artists times candidates.
+    """
+
+    def __init__(self, inputs: np.ndarray, targets: sp.csr_matrix, order: np.ndarray, batch_size: int) -> None:
+        super().__init__(workers=1, use_multiprocessing=False)
+        self.inputs = inputs
+        self.targets = targets
+        self.order = order
+        self.batch_size = batch_size
+
+    def __len__(self) -> int:
+        return math.ceil(self.order.shape[0] / self.batch_size)
+
+    def __getitem__(self, index: int) -> tuple[np.ndarray, np.ndarray]:
+        rows = self.order[index * self.batch_size : (index + 1) * self.batch_size]
+        return self.inputs[rows], self.targets[rows].toarray()
+
+
+def with_targets(inputs: np.ndarray, targets: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Keep the artists whose target row is non-empty: an empty row is no distribution."""
+    keep = np.diff(targets.indptr) > 0
+    return inputs[keep], targets[keep]
+
+
+@dataclass
+class TrainState:
+    """What a resumed training needs besides the checkpointed model."""
+
+    fingerprint: str
+    epoch: int = -1
+    best_epoch: int = -1
+    best_val_loss: float = math.inf
+    history: list[dict[str, float]] = field(default_factory=list)
+
+
+def fingerprint(settings: TrainSettings, *arrays: np.ndarray | sp.csr_matrix) -> str:
+    """Hash of the settings and training data; a checkpoint from other inputs is not resumed."""
+    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
+    for array in arrays:
+        parts = (array.data, array.indices, array.indptr) if sp.issparse(array) else (array,)
+        for part in parts:
+            digest.update(np.ascontiguousarray(part).tobytes())
+    return digest.hexdigest()
+
+
+class Checkpoints:
+    """Per-epoch checkpoints in a folder: ``epoch-N.keras``, ``best-N.weights.h5`` and ``state.json``.
+
+    ``state.json`` is written last and names the files it belongs to, so a kill at
+    any moment leaves a consistent state (at worst, the previous epoch's).
+    """
+
+    def __init__(self, folder: Path) -> None:
+        self.folder = Path(folder)
+        self.state_file = self.folder / "state.json"
+
+    def model_file(self, epoch: int) -> Path:
+        return self.folder / f"epoch-{epoch}.keras"
+
+    def best_file(self, epoch: int) -> Path:
+        return self.folder / f"best-{epoch}.weights.h5"
+
+    def load(self, expected: str) -> TrainState | None:
+        if not self.state_file.is_file():
+            return None
+        state = TrainState(**io.read_json(self.state_file))
+        if state.fingerprint != expected:
+            log.info("checkpoint in %s is from other settings or data; starting over", self.folder)
+            return None
+        if not self.model_file(state.epoch).is_file() or not self.best_file(state.best_epoch).is_file():
+            log.info("checkpoint in %s is incomplete; starting over", self.folder)
+            return None
+        return state
+
+    def save(self, model: keras.Model, state: TrainState, improved: bool) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        with io.atomic_path(self.model_file(state.epoch)) as tmp:
+            model.save(tmp)
+        if improved:
+            with io.atomic_path(self.best_file(state.epoch)) as tmp:
+                model.save_weights(tmp)
+        io.write_json(self.state_file, asdict(state))
+        keep = {self.model_file(state.epoch).name, self.best_file(state.best_epoch).name, self.state_file.name}
+        for stale in self.folder.iterdir():
+            if stale.name not in keep and not stale.name.startswith("."):
+                stale.unlink()
+
+
+def epoch_order(n_rows: int, seed: int, epoch: int) -> np.ndarray:
+    """The batch order of one epoch: a function of seed and epoch only, so a resumed run matches."""
+    return np.random.default_rng([seed, epoch]).permutation(n_rows)
+
+
+def train(
+    train_inputs: np.ndarray,
+    train_targets: sp.csr_matrix,
+    valid_inputs: np.ndarray,
+    valid_targets: sp.csr_matrix,
+    settings: TrainSettings,
+    checkpoint_folder: Path,
+) -> tuple[keras.Model, list[dict[str, float]]]:
+    """Train with early stopping on the valid loss; return the best model and the history."""
+    keras.utils.set_random_seed(settings.seed)
+    tf.config.experimental.enable_op_determinism()
+    log.info("training on %s", describe_device(settings.require_gpu))
+    x_train, y_train = with_targets(train_inputs, train_targets)
+    x_valid, y_valid = with_targets(valid_inputs, valid_targets)
+    if x_train.shape[0] == 0:
+        raise InputError("targets", "rows", "no train artist has a co-listened candidate", "use more listening data")
+    log.info(
+        "%d train artists and %d valid artists with non-empty targets, %d inputs, %d candidates",
+        x_train.shape[0], x_valid.shape[0], x_train.shape[1], y_train.shape[1],
+    )  # fmt: skip
+    checkpoints = Checkpoints(checkpoint_folder)
+    expected = fingerprint(settings, x_train, y_train, x_valid, y_valid)
+    state = checkpoints.load(expected)
+    if state is None:
+        state = TrainState(fingerprint=expected)
+        model = build_model(x_train, y_train.shape[1], settings)
+    else:
+        log.info("resuming from the checkpoint of epoch %d", state.epoch + 1)
+        model = keras.models.load_model(checkpoints.model_file(state.epoch))
+    valid_batches = TargetBatches(x_valid, y_valid, np.arange(x_valid.shape[0]), settings.batch_size)
+    monitor = "val_loss" if x_valid.shape[0] else "loss"
+    while state.epoch + 1 < settings.max_epochs and state.epoch - state.best_epoch < settings.patience:
+        epoch = state.epoch + 1
+        started = time.perf_counter()
+        batches = TargetBatches(x_train, y_train, epoch_order(x_train.shape[0], settings.seed, epoch), settings.batch_size)
+        result = model.fit(
+            batches,
+            validation_data=valid_batches if x_valid.shape[0] else None,
+            initial_epoch=epoch,
+            epochs=epoch + 1,
+            verbose=0,
+        ).history
+        row = {
+            "epoch": epoch + 1,
+            "loss": float(result["loss"][-1]),
+            "val_loss": float(result.get("val_loss", [math.nan])[-1]),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        state.history.append(row)
+        state.epoch = epoch
+        improved = row[monitor] < state.best_val_loss
+        if improved:
+            state.best_epoch, state.best_val_loss = epoch, row[monitor]
+        checkpoints.save(model, state, improved)
+        log.info(
+            "epoch %d/%d loss=%.5f val_loss=%.5f %.1fs%s",
+            epoch + 1, settings.max_epochs, row["loss"], row["val_loss"], row["seconds"], " (best)" if improved else "",
+        )  # fmt: skip
+    model.load_weights(checkpoints.best_file(state.best_epoch))
+    log.info("restored the weights of epoch %d (%s %.5f)", state.best_epoch + 1, monitor, state.best_val_loss)
+    return model, state.history
+
+
+def save_model(model: keras.Model, path: str | Path) -> None:
+    """Write the final model as a legacy ``.h5`` file (the notebook's format), atomically."""
+    with io.atomic_path(path) as tmp:
+        model.save(tmp)
+
+
+def load_model(path: str | Path, n_candidates: int | None = None) -> keras.Model:
+    """Open a saved model in Keras safe mode (no custom objects, no Lambda layers).
+
+    ``n_candidates``: refuse a model whose output width does not match the candidate list.
+    """
+    model = keras.models.load_model(path, compile=False, safe_mode=True)
+    width = int(model.output_shape[-1])
+    if n_candidates is not None and width != n_candidates:
+        raise InputError(
+            str(path),
+            "output width",
+            f"the model scores {width} candidates but candidates.txt lists {n_candidates}",
+            "re-run the workflow so model and candidates come from the same run",
+        )
+    return model
+
+
+def scores(model: keras.Model, inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """One score (logit) per candidate for each input row."""
+    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float32)
