@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -62,3 +63,16 @@ def check_rules(config: dict[str, Any]) -> None:
 def feature_settings(config: dict[str, Any], dataset: str) -> dict[str, dict[str, Any]]:
     """The feature sources of ``dataset`` in config order."""
     return dict(config["datasets"][dataset]["features"])
+
+
+def lastfm_2k_dir(config: dict[str, Any], download_folder: str) -> str:
+    """The Last.fm-2k folder: the config's ``dir``, else ``$LASTFM_2K_DIR``, else the checked download."""
+    return config["datasets"]["lastfm-2k"]["dir"] or os.environ.get("LASTFM_2K_DIR") or download_folder
+
+
+def export_package_path() -> None:
+    """Put this package's folder on PYTHONPATH, so every job (local or cluster) imports it."""
+    package_root = str(Path(__file__).resolve().parents[1])
+    current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
+    if package_root not in current:
+        os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *current])

@@ -3,14 +3,12 @@ import sys
 from pathlib import Path
 
 # The workflow's logic lives in the artistrec package under src/; jobs (local or
-# on a cluster) find it through PYTHONPATH even without `pip install -e .`.
-SRC = str(Path(workflow.basedir) / "src")
-sys.path.insert(0, SRC)
-os.environ["PYTHONPATH"] = os.pathsep.join(
-    filter(None, [SRC, os.environ.get("PYTHONPATH")])
-)
+# on a cluster) find it too, even without `pip install -e .`.
+sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from artistrec import config as artistrec_config
+
+artistrec_config.export_package_path()
 
 artistrec_config.validate(
     config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
@@ -46,7 +44,10 @@ def source_setting(wildcards, key):
 
 
 def split_files(dataset):
-    return {part: results(dataset, "split", f"{part}.txt") for part in ("train", "valid", "test")}
+    return {
+        part: results(dataset, "split", f"{part}.txt")
+        for part in ("train", "valid", "test")
+    }
 
 
 def split_inputs(wildcards):
@@ -54,13 +55,14 @@ def split_inputs(wildcards):
 
 
 def svd_inputs(wildcards):
-    return [results(wildcards.dataset, "svd", f"{s}.npz") for s in sources(wildcards.dataset)]
+    return [
+        results(wildcards.dataset, "svd", f"{s}.npz")
+        for s in sources(wildcards.dataset)
+    ]
 
 
 def lastfm_2k_dir():
-    """The Last.fm-2k folder: config, else $LASTFM_2K_DIR, else the checked download."""
-    chosen = config["datasets"]["lastfm-2k"]["dir"] or os.environ.get("LASTFM_2K_DIR")
-    return chosen or LASTFM_2K_DOWNLOAD
+    return artistrec_config.lastfm_2k_dir(config, LASTFM_2K_DOWNLOAD)
 
 
 def custom_features():
@@ -95,7 +97,9 @@ def listening_files(wildcards):
     """The raw listening (and artist name) files of a dataset, for staleness checks."""
     tables = raw_tables(wildcards)
     if "dir" in tables:
-        return [os.path.join(tables["dir"], n) for n in ("user_artists.dat", "artists.dat")]
+        return [
+            os.path.join(tables["dir"], n) for n in ("user_artists.dat", "artists.dat")
+        ]
     return [tables["interactions"]] + ([tables["artists"]] if tables["artists"] else [])
 
 
@@ -103,5 +107,8 @@ def feature_files(wildcards):
     """The raw files behind one feature source."""
     tables = raw_tables(wildcards)
     if "dir" in tables:
-        return [os.path.join(tables["dir"], n) for n in ("tags.dat", "user_taggedartists.dat")]
+        return [
+            os.path.join(tables["dir"], n)
+            for n in ("tags.dat", "user_taggedartists.dat")
+        ]
     return [tables["features"][wildcards.source][0]]

@@ -24,13 +24,13 @@ rule download_lastfm_2k:
         "logs/lastfm-2k/download_lastfm_2k.log",
     benchmark:
         "results/lastfm-2k/benchmarks/download_lastfm_2k.tsv"
+    retries: 2
     conda:
         "../../envs/artistrec.yaml"
-    retries: 2
     params:
         url="https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip",
         md5="296d61afe4e8632b173fc2dd3be20ce2",
-        folder=LASTFM_2K_DOWNLOAD,
+        folder=lambda wildcards, output: os.path.dirname(output[0]),
     script:
         "../scripts/download_lastfm_2k.py"
 

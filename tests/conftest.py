@@ -1,0 +1,66 @@
+"""Shared fixtures: a copy of the workflow in a temporary folder, and a way to run it."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
+WORKFLOW_FILES = ("Snakefile", "config.yaml", "workflow", "profiles", "src", "envs")
+TEST_CONFIG = REPO / "tests" / "config.yaml"
+
+
+def lastfm_2k_dir() -> Path:
+    return Path(os.environ.get("LASTFM_2K_DIR", REPO.parent / "shared" / "data" / "hetrec2011-lastfm-2k"))
+
+
+@pytest.fixture(scope="session")
+def lastfm_dir() -> Path:
+    """The real Last.fm-2k copy; missing is a skip locally and a failure in CI."""
+    folder = lastfm_2k_dir()
+    if not (folder / "user_artists.dat").is_file():
+        message = f"Last.fm-2k not found in {folder}; set LASTFM_2K_DIR"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return folder
+
+
+def copy_workflow(target: Path) -> Path:
+    """A fresh copy of the workflow (no results) in ``target``."""
+    target.mkdir(parents=True, exist_ok=True)
+    for name in WORKFLOW_FILES:
+        source = REPO / name
+        if source.is_dir():
+            shutil.copytree(source, target / name, ignore=shutil.ignore_patterns("__pycache__", "*.egg-info"))
+        else:
+            shutil.copy2(source, target / name)
+    return target
+
+
+def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
+    """Run Snakemake in ``workdir`` with the tiny test config; return the finished process."""
+    command = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", "--configfile", str(TEST_CONFIG), *args]
+    result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
+    if check and result.returncode != 0:
+        raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")
+    return result
+
+
+@pytest.fixture
+def workflow_copy(tmp_path: Path) -> Path:
+    return copy_workflow(tmp_path / "wf")
+
+
+@pytest.fixture(scope="session")
+def demo_run(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """One complete tiny demo run shared by the read-only end-to-end tests."""
+    workdir = copy_workflow(tmp_path_factory.mktemp("demo") / "wf")
+    snakemake(workdir)
+    return workdir
