@@ -205,6 +205,18 @@ def epoch_order(n_rows: int, seed: int, epoch: int) -> np.ndarray:
     return np.random.default_rng([seed, epoch]).permutation(n_rows)
 
 
+def reseed_dropout(model: keras.Model, seed: int, epoch: int) -> None:
+    """Set every dropout layer's random stream to a function of seed, layer and epoch.
+
+    Keras does not restore a seed generator's state from a saved model, so without
+    this a resumed run would draw other dropout masks than an uninterrupted one.
+    """
+    for depth, layer in enumerate(model.layers):
+        generator = getattr(layer, "seed_generator", None)
+        if generator is not None:
+            generator.state.assign(np.array([seed + depth, epoch << 32], dtype=generator.state.dtype))
+
+
 def train(
     train_inputs: np.ndarray,
     train_targets: sp.csr_matrix,
@@ -240,11 +252,13 @@ def train(
         epoch = state.epoch + 1
         started = time.perf_counter()
         batches = TargetBatches(x_train, y_train, epoch_order(x_train.shape[0], settings.seed, epoch), settings.batch_size)
+        reseed_dropout(model, settings.seed, epoch)
         result = model.fit(
             batches,
             validation_data=valid_batches if x_valid.shape[0] else None,
             initial_epoch=epoch,
             epochs=epoch + 1,
+            shuffle=False,  # the order is epoch_order's; Keras would shuffle batches from global state
             verbose=0,
         ).history
         row = {

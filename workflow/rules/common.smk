@@ -30,6 +30,16 @@ LASTFM_2K_FILES = [
 LASTFM_2K_DOWNLOAD = "resources/hetrec2011-lastfm-2k"
 
 
+def settings(*keys):
+    """A config section as a key-sorted dict: a params value whose text does not
+    depend on the order of keys in the config files, so reordering them re-runs nothing.
+    """
+    section = config
+    for key in keys:
+        section = section[key]
+    return dict(sorted(section.items()))
+
+
 def results(dataset, *parts):
     return os.path.join("results", dataset, *parts)
 

@@ -12,7 +12,7 @@ rule demo_data:
     conda:
         "../../envs/artistrec.yaml"
     params:
-        generator=config["datasets"]["demo"]["generator"],
+        generator=settings("datasets", "demo", "generator"),
     script:
         "../scripts/demo_data.py"
 

@@ -19,7 +19,7 @@ rule evaluate:
     resources:
         mem_mb=lambda wildcards, input, attempt: max(4000, 40 * input.size_mb) * attempt,
     params:
-        settings=config["evaluation"],
+        settings=settings("evaluation"),
     script:
         "../scripts/evaluate.py"
 

@@ -19,7 +19,7 @@ rule train:
         mem_mb=lambda wildcards, input, attempt: max(4000, 20 * input.size_mb) * attempt,
         runtime="2h",
     params:
-        settings=config["model"],
+        settings=settings("model"),
         checkpoints=lambda wildcards: results(wildcards.dataset, "checkpoints", "train"),
     script:
         "../scripts/train.py"

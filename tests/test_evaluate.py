@@ -1,0 +1,60 @@
+import ml_metrics
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from artistrec import evaluate as ev
+from artistrec.matrices import listeners
+
+
+def test_rank_is_fully_sorted_and_ties_go_to_the_more_popular_candidate():
+    scores = np.array([[0.1, 0.9, 0.5, 0.9, 0.0, 0.7]])
+    assert ev.rank(scores, 4).tolist() == [[1, 3, 5, 2]]
+    assert ev.rank(np.zeros((1, 5)), 3).tolist() == [[0, 1, 2]]
+
+
+def test_average_precision_has_ml_metrics_apk_semantics():
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        truth = set(rng.choice(50, rng.integers(1, 30), replace=False).tolist())
+        predicted = rng.choice(50, 20, replace=False).tolist()
+        hits = np.array([[p in truth for p in predicted]])
+        for k in (1, 5, 10, 20):
+            expected = ml_metrics.apk(list(truth), predicted, k=k)
+            got = ev.average_precision(hits, np.array([len(truth)]), k)[0]
+            assert got == pytest.approx(expected, abs=1e-12)
+
+
+def test_ndcg_of_a_perfect_and_an_empty_list():
+    sizes = np.array([3, 3])
+    hits = np.array([[True, True, True, False], [False, False, False, False]])
+    assert ev.ndcg(hits, sizes, 4).tolist() == pytest.approx([1.0, 0.0])
+
+
+def test_relevance_excludes_the_artist_itself_and_counts_artists_without_truth():
+    interactions = pd.DataFrame({"user_id": [1, 1, 2, 3], "artist_id": [10, 20, 20, 30], "weight": 1.0})
+    artist_ids = np.array([10, 20, 30])
+    listen = listeners(interactions, artist_ids)
+    candidates = np.array([20, 10, 30])
+    recommended = {"m": np.array([[0, 1, 2], [0, 1, 2], [2, 0, 1]])}
+    sizes, hits = ev.relevance(listen, artist_ids, np.array([10, 20, 30]), candidates, recommended)
+    assert sizes.tolist() == [1, 1, 0]  # 30's only listener listens to nothing else
+    assert hits["m"].tolist() == [[True, False, False], [False, True, False], [False, False, False]]
+    metrics = ev.method_metrics(hits["m"], sizes, recommended["m"], 3, resamples=50, seed=0)
+    assert metrics["map@1"] == pytest.approx(0.5)  # the artist without truth is left out, not scored 1.0
+
+
+def test_content_knn_votes_with_the_targets_of_similar_train_artists():
+    train_vectors = [np.array([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1]])]
+    train_targets = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
+    queries = [np.array([[1.0, 0.05], [0.0, 0.0]])]
+    scores = ev.content_knn_scores(queries, train_vectors, train_targets, k=2)
+    assert ev.rank(scores, 3)[0].tolist() == [0, 2, 1]
+    assert not scores[1].any()  # no side information: all zero, ranked in popularity order
+
+
+def test_bootstrap_interval_brackets_the_mean():
+    values = np.random.default_rng(0).random(500)
+    low, high = ev.bootstrap_interval(values, 300, seed=0)
+    assert low < values.mean() < high

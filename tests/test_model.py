@@ -1,0 +1,84 @@
+import numpy as np
+import pandas as pd
+import pytest
+import scipy.sparse as sp
+
+from artistrec import io
+from artistrec.model import Checkpoints, TrainSettings, load_model, scores, train
+
+SETTINGS = TrainSettings(hidden_units=[16], dropout=0.1, learning_rate=0.01, batch_size=16, max_epochs=6, patience=6)
+
+
+def clustered_case(n_per_cluster: int = 40, seed: int = 0):
+    """Four clusters of artists; artists of cluster c co-listen with candidates 2c and 2c+1 (3:1)."""
+    centres = np.random.default_rng(0).normal(size=(4, 6)) * 3
+    rng = np.random.default_rng(seed)
+    cluster = np.repeat(np.arange(4), n_per_cluster)
+    inputs = (centres[cluster] + rng.normal(size=(cluster.shape[0], 6))).astype(np.float32)
+    targets = np.zeros((cluster.shape[0], 8), dtype=np.float32)
+    targets[np.arange(cluster.shape[0]), 2 * cluster] = 0.75
+    targets[np.arange(cluster.shape[0]), 2 * cluster + 1] = 0.25
+    return inputs, sp.csr_matrix(targets), cluster
+
+
+def test_the_network_learns_a_known_answer(tmp_path):
+    inputs, targets, cluster = clustered_case()
+    valid_inputs, valid_targets, valid_cluster = clustered_case(10, seed=1)
+    settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 40})
+    model, history = train(inputs, targets, valid_inputs, valid_targets, settings, tmp_path / "ckpt")
+    top = np.argsort(-scores(model, valid_inputs), axis=1)[:, :2]
+    assert (top[:, 0] == 2 * valid_cluster).mean() > 0.95
+    assert (top[:, 1] == 2 * valid_cluster + 1).mean() > 0.9
+    assert history[-1]["loss"] < history[0]["loss"]
+
+
+def test_a_training_killed_after_an_epoch_resumes_and_ends_with_the_same_model(tmp_path, monkeypatch):
+    inputs, targets, _ = clustered_case()
+    valid_inputs, valid_targets, _ = clustered_case(10, seed=1)
+    uninterrupted, full_history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path / "a")
+
+    original_save = Checkpoints.save
+    saved = []
+
+    def save_then_die(self, model, state, improved):
+        original_save(self, model, state, improved)
+        saved.append(state.epoch)
+        if len(saved) == 2:
+            raise KeyboardInterrupt("killed after the second epoch")
+
+    monkeypatch.setattr(Checkpoints, "save", save_then_die)
+    with pytest.raises(KeyboardInterrupt):
+        train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path / "b")
+    monkeypatch.setattr(Checkpoints, "save", original_save)
+    resumed, history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path / "b")
+
+    assert saved == [0, 1]
+    assert [row["loss"] for row in history] == [row["loss"] for row in full_history]
+    for ours, theirs in zip(resumed.get_weights(), uninterrupted.get_weights()):
+        assert np.array_equal(ours, theirs)
+
+
+def test_a_checkpoint_from_other_settings_is_not_resumed(tmp_path):
+    inputs, targets, _ = clustered_case()
+    valid_inputs, valid_targets, _ = clustered_case(10, seed=1)
+    short = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 2})
+    train(inputs, targets, valid_inputs, valid_targets, short, tmp_path)
+    _, history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path)
+    assert history[0]["epoch"] == 1 and len(history) == SETTINGS.max_epochs
+
+
+def test_model_h5_round_trips_and_reproduces_the_scores_in_the_recommendations(demo_run):
+    results = demo_run / "results" / "demo"
+    candidates = io.read_ids(results / "candidates.txt")
+    model = load_model(results / "model.h5", n_candidates=candidates.shape[0])
+    from artistrec.features import stack_vectors
+
+    test = io.read_ids(results / "split" / "test.txt")
+    svd = [str(results / "svd" / f"{s}.npz") for s in ("likes", "playlists", "tags")]
+    got = scores(model, stack_vectors(svd, test))
+    table = pd.read_csv(results / "recommendations" / "test.csv")
+    network = table[table.method == "network"]
+    rows = np.searchsorted(test, network.artist_id.to_numpy())
+    columns = np.searchsorted(np.sort(candidates), network.candidate_id.to_numpy())
+    columns = np.argsort(candidates)[columns]
+    assert np.allclose(got[rows, columns], network.score.to_numpy(), rtol=1e-6, atol=1e-6)

@@ -1,0 +1,115 @@
+"""The workflow end to end on the tiny demo config: artifacts, and what re-runs when."""
+
+import json
+import re
+import subprocess
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+
+from artistrec import io
+from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, snakemake
+
+SOURCES = ("likes", "playlists", "tags")
+
+
+def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
+    """Rule -> job count that a dry run would execute."""
+    output = snakemake(workdir, "-n", *args).stdout
+    if "Nothing to be done" in output:
+        return {}
+    table = output.split("Job stats:")[1].split("total")[0]
+    return {m.group(1): int(m.group(2)) for m in re.finditer(r"^(\w+)\s+(\d+)$", table, re.M)}
+
+
+def extra_config(workdir: Path, settings: dict) -> str:
+    path = workdir / "extra.yaml"
+    path.write_text(yaml.safe_dump(settings))
+    return str(path)
+
+
+def test_split_files_are_disjoint_sorted_and_cover_every_listened_artist(demo_run):
+    results = demo_run / "results" / "demo"
+    parts = {p: io.read_ids(results / "split" / f"{p}.txt") for p in ("train", "valid", "test")}
+    listened = np.unique(pd.read_parquet(results / "data" / "interactions.parquet").artist_id)
+    together = np.concatenate(list(parts.values()))
+    assert np.array_equal(np.sort(together), listened)
+    assert all(np.all(np.diff(ids) > 0) for ids in parts.values())
+    assert parts["test"].shape[0] == round(0.1 * listened.shape[0])
+
+
+def test_candidates_are_the_most_listened_train_artists(demo_run):
+    results = demo_run / "results" / "demo"
+    candidates = io.read_ids(results / "candidates.txt")
+    train = io.read_ids(results / "split" / "train.txt")
+    listeners = pd.read_parquet(results / "data" / "interactions.parquet").groupby("artist_id").user_id.nunique()
+    assert candidates.shape[0] == 100 and np.isin(candidates, train).all()
+    counts = listeners.loc[candidates].to_numpy()
+    assert np.all(np.diff(counts) <= 0)
+    assert counts[-1] >= listeners.loc[np.setdiff1d(train, candidates)].max()
+
+
+def test_svd_and_targets_are_aligned_with_the_split(demo_run):
+    results = demo_run / "results" / "demo"
+    train = io.read_ids(results / "split" / "train.txt")
+    for source in SOURCES:
+        svd = io.read_npz(results / "svd" / f"{source}.npz")
+        assert svd["vectors"].shape == (svd["artist_ids"].shape[0], 8)
+        assert svd["vectors"].dtype == np.float32 and svd["explained_variance_ratio"].shape == (8,)
+    targets = io.read_sparse(results / "targets.npz")
+    assert targets.shape == (train.shape[0], 100)
+    sums = np.asarray(targets.sum(axis=1)).ravel()
+    assert np.allclose(sums[sums > 0], 1.0, atol=1e-5)
+
+
+def test_model_history_metrics_and_recommendations_are_written(demo_run):
+    results = demo_run / "results" / "demo"
+    history = pd.read_csv(results / "history.csv")
+    assert list(history.columns) == ["epoch", "loss", "val_loss", "seconds"] and len(history) >= 1
+    metrics = json.loads((demo_run / "metrics.json").read_text())
+    assert metrics == json.loads((results / "metrics.json").read_text())
+    assert set(metrics["methods"]) == {"network", "popularity", "content_knn"}
+    for values in metrics["methods"].values():
+        assert set(values) == {"map@1", "map@5", "map@10", "map@20", "ndcg@10", "recall@20", "coverage@20", "map@10_ci95"}
+        low, high = values["map@10_ci95"]
+        assert low <= values["map@10"] <= high
+    recommendations = pd.read_csv(results / "recommendations" / "test.csv")
+    assert list(recommendations.columns) == ["method", "artist_id", "rank", "candidate_id", "score"]
+    assert len(recommendations) == 3 * 20 * metrics["n_test_artists"]
+
+
+def test_after_a_complete_run_nothing_is_scheduled(demo_run):
+    assert planned_jobs(demo_run) == {}
+
+
+def test_changing_one_sources_svd_dim_reruns_that_svd_and_what_depends_on_it(demo_run):
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    settings["datasets"]["demo"]["features"]["tags"]["dim"] = 6
+    jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
+    assert jobs == {"svd": 1, "train": 1, "evaluate": 1, "root_metrics": 1, "all": 1}
+
+
+def test_changing_the_split_seed_reruns_the_split_and_everything_after_it(demo_run):
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    settings["split"] = {"seed": 1}
+    jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
+    assert set(jobs) == {"split", "candidates", "svd", "targets", "train", "evaluate", "root_metrics", "all"}
+
+
+def test_changing_only_a_training_parameter_reruns_train_and_evaluate(demo_run):
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    settings["model"]["learning_rate"] = 0.002
+    jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
+    assert jobs == {"train": 1, "evaluate": 1, "root_metrics": 1, "all": 1}
+
+
+def test_snakemake_metrics_json_works_without_cores_from_a_clean_copy(tmp_path):
+    workdir = copy_workflow(tmp_path / "clean")
+    result = subprocess.run(
+        [SNAKEMAKE, "metrics.json", "--configfile", str(TEST_CONFIG)],
+        cwd=workdir, capture_output=True, text=True, timeout=900,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr[-3000:]
+    assert json.loads((workdir / "metrics.json").read_text())["dataset"] == "demo"
