@@ -25,6 +25,7 @@ def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
 
 
 def extra_config(workdir: Path, settings: dict) -> str:
+    """A config file for ``--configfile``; it replaces tests/config.yaml, so pass all of it."""
     path = workdir / "extra.yaml"
     path.write_text(yaml.safe_dump(settings))
     return str(path)
@@ -72,7 +73,16 @@ def test_model_history_metrics_and_recommendations_are_written(demo_run):
     assert metrics == json.loads((results / "metrics.json").read_text())
     assert set(metrics["methods"]) == {"network", "popularity", "content_knn"}
     for values in metrics["methods"].values():
-        assert set(values) == {"map@1", "map@5", "map@10", "map@20", "ndcg@10", "recall@20", "coverage@20", "map@10_ci95"}
+        assert set(values) == {
+            "map@1",
+            "map@5",
+            "map@10",
+            "map@20",
+            "ndcg@10",
+            "recall@20",
+            "coverage@20",
+            "map@10_ci95",
+        }
         low, high = values["map@10_ci95"]
         assert low <= values["map@10"] <= high
     recommendations = pd.read_csv(results / "recommendations" / "test.csv")
@@ -113,3 +123,28 @@ def test_snakemake_metrics_json_works_without_cores_from_a_clean_copy(tmp_path):
     )  # fmt: skip
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((workdir / "metrics.json").read_text())["dataset"] == "demo"
+
+
+def test_a_custom_dataset_in_the_seeds_schema_runs_end_to_end(demo_run, tmp_path):
+    """The user's own CSVs (here: the demo's raw tables copied under data/) named in a config file."""
+    workdir = copy_workflow(tmp_path / "custom")
+    data = workdir / "data"
+    data.mkdir()
+    for name in ("users_artists", "artists", "likes", "user_tags"):
+        (data / f"{name}.csv").write_bytes((demo_run / "results" / "demo" / "raw" / f"{name}.csv").read_bytes())
+    custom = yaml.safe_load(TEST_CONFIG.read_text())
+    custom["dataset"] = "custom"
+    custom["datasets"] = {
+        "custom": {
+            "interactions": "data/users_artists.csv",
+            "artists": "data/artists.csv",
+            "features": {
+                "likes": {"path": "data/likes.csv", "key": "user_id", "dim": 8, "weighting": "log"},
+                "tags": {"path": "data/user_tags.csv", "key": "tag", "dim": 8, "weighting": "bm25"},
+            },
+        }
+    }
+    snakemake(workdir, "--configfile", extra_config(workdir, custom))
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    assert metrics["dataset"] == "custom"
+    assert sorted(p.name for p in (workdir / "results" / "custom" / "svd").iterdir()) == ["likes.npz", "tags.npz"]
