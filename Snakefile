@@ -22,14 +22,23 @@ include: "workflow/rules/features.smk"
 include: "workflow/rules/targets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
+include: "workflow/rules/report.smk"
 
 
 localrules:
     all,
     root_metrics,
+    report_metrics,
+    report_examples,
+    report_loss,
+    report_explained_variance,
+    report_long_tail,
+    report_run,
+    compare,
 
 
 rule all:
     default_target: True
     input:
         "metrics.json",
+        expand(results(DEFAULT_DATASET, "report", "{item}"), item=REPORT_ITEMS),

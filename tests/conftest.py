@@ -45,8 +45,13 @@ def copy_workflow(target: Path) -> Path:
 
 
 def snakemake(workdir: Path, *args: str, check: bool = True, timeout: int = 900) -> subprocess.CompletedProcess:
-    """Run Snakemake in ``workdir`` with the tiny test config; return the finished process."""
-    command = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", "--configfile", str(TEST_CONFIG), *args]
+    """Run Snakemake in ``workdir`` with the tiny test config; return the finished process.
+
+    ``args`` may name another ``--configfile`` (it then replaces the test config) and,
+    after ``--``, targets.
+    """
+    config = [] if "--configfile" in args else ["--configfile", str(TEST_CONFIG)]
+    command = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", *config, *args]
     result = subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=timeout)
     if check and result.returncode != 0:
         raise AssertionError(f"snakemake {' '.join(args)} failed:\n{result.stdout[-4000:]}\n{result.stderr[-4000:]}")

@@ -13,6 +13,8 @@ from artistrec import io
 from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, snakemake
 
 SOURCES = ("likes", "playlists", "tags")
+# Report items that depend on the model and its evaluation, and on the whole config.
+MODEL_REPORT = {"report_loss": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
 
 
 def planned_jobs(workdir: Path, *args: str) -> dict[str, int]:
@@ -98,21 +100,24 @@ def test_changing_one_sources_svd_dim_reruns_that_svd_and_what_depends_on_it(dem
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["datasets"]["demo"]["features"]["tags"]["dim"] = 6
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    assert jobs == {"svd": 1, "train": 1, "evaluate": 1, "root_metrics": 1, "all": 1}
+    assert jobs == {
+        "svd": 1, "train": 1, "evaluate": 1, "root_metrics": 1, "all": 1, "report_explained_variance": 1, **MODEL_REPORT
+    }  # fmt: skip
 
 
 def test_changing_the_split_seed_reruns_the_split_and_everything_after_it(demo_run):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["split"] = {"seed": 1}
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    assert set(jobs) == {"split", "candidates", "svd", "targets", "train", "evaluate", "root_metrics", "all"}
+    reports = {"report_explained_variance", "report_long_tail", *MODEL_REPORT}
+    assert set(jobs) == {"split", "candidates", "svd", "targets", "train", "evaluate", "root_metrics", "all", *reports}
 
 
 def test_changing_only_a_training_parameter_reruns_train_and_evaluate(demo_run):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["model"]["learning_rate"] = 0.002
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    assert jobs == {"train": 1, "evaluate": 1, "root_metrics": 1, "all": 1}
+    assert jobs == {"train": 1, "evaluate": 1, "root_metrics": 1, "all": 1, **MODEL_REPORT}
 
 
 def test_snakemake_metrics_json_works_without_cores_from_a_clean_copy(tmp_path):

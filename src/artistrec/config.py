@@ -1,7 +1,8 @@
-"""Configuration checks that run before any job: schema first, then cross-key rules."""
+"""What the Snakefile does before any job runs: config checks, package path, stale locks."""
 
 from __future__ import annotations
 
+import logging
 import os
 from pathlib import Path
 from typing import Any
@@ -10,6 +11,10 @@ import jsonschema
 import yaml
 
 from artistrec.errors import InputError
+
+log = logging.getLogger(__name__)
+
+LASTFM_2K_FILES = ("artists.dat", "tags.dat", "user_artists.dat", "user_taggedartists.dat")
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -58,6 +63,42 @@ def check_rules(config: dict[str, Any]) -> None:
             "lists no feature source",
             "name at least one source of side information",
         )
+    check_raw_files(config)
+
+
+def check_raw_files(config: dict[str, Any]) -> None:
+    """The selected dataset's raw files exist (relative paths start at the working directory).
+
+    Only their existence: their content is checked by the ingest jobs, which know
+    whether it changed since the last run.
+    """
+    dataset = config["dataset"]
+    if dataset == "custom":
+        custom = config["datasets"]["custom"]
+        files = {"datasets.custom.interactions": custom["interactions"]}
+        if custom["artists"]:
+            files["datasets.custom.artists"] = custom["artists"]
+        files.update({f"datasets.custom.features.{s}.path": v["path"] for s, v in custom["features"].items()})
+        for key, path in files.items():
+            if not Path(path).is_file():
+                raise InputError(
+                    "config",
+                    key,
+                    f"names {path!r}, which is not a file",
+                    "fix the path (relative to the working directory)",
+                )
+    elif dataset == "lastfm-2k":
+        configured = config["datasets"]["lastfm-2k"]["dir"]
+        folder = configured or os.environ.get("LASTFM_2K_DIR")
+        if folder:
+            missing = [name for name in LASTFM_2K_FILES if not (Path(folder) / name).is_file()]
+            if missing:
+                raise InputError(
+                    "config",
+                    "datasets.lastfm-2k.dir" if configured else "$LASTFM_2K_DIR",
+                    f"folder {folder!r} has no {missing[0]}",
+                    "point it at the unpacked hetrec2011-lastfm-2k folder, or unset it to download the archive",
+                )
 
 
 def feature_settings(config: dict[str, Any], dataset: str) -> dict[str, dict[str, Any]]:
@@ -76,3 +117,34 @@ def export_package_path() -> None:
     current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if package_root not in current:
         os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *current])
+
+
+_run_lock = None  # held open for the life of the Snakemake process
+
+
+def release_stale_locks(persistence: str | Path = ".snakemake") -> None:
+    """Remove Snakemake's directory locks if no live Snakemake run holds them.
+
+    Snakemake's locks are plain files, so a run killed with SIGKILL leaves them
+    behind and the next run refuses to start. Every run therefore also holds an
+    OS lock on ``artistrec.run.lock``, which the kernel releases when the process
+    dies: if no other process holds it, any Snakemake lock files are stale. Call
+    this from the main Snakemake process only (not from cluster jobs). POSIX only.
+    """
+    import fcntl
+
+    global _run_lock
+    folder = Path(persistence)
+    folder.mkdir(parents=True, exist_ok=True)
+    _run_lock = open(folder / "artistrec.run.lock", "a")  # kept open: the kernel drops the lock when this process dies
+    try:
+        fcntl.flock(_run_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except BlockingIOError:
+        fcntl.flock(_run_lock, fcntl.LOCK_SH)  # another live run: its locks are real
+        return
+    stale = sorted((folder / "locks").glob("*.lock"))
+    for lock in stale:
+        lock.unlink(missing_ok=True)
+    if stale:
+        log.warning("removed %d stale Snakemake locks left by a killed run", len(stale))
+    fcntl.flock(_run_lock, fcntl.LOCK_SH)

@@ -34,13 +34,14 @@ def unpack_checked(archive: Path, md5: str, folder: Path) -> None:
             str(archive),
             "md5",
             f"is {actual}, expected {md5} (corrupt or different file)",
-            "delete it and download hetrec2011-lastfm-2k.zip again",
+            "download it again (re-run), or unpack a checked copy and set LASTFM_2K_DIR to its folder",
         )
     with zipfile.ZipFile(archive) as bundle:
         names = {Path(n).name: n for n in bundle.namelist()}
+        missing = [member for member in MEMBERS if member not in names]
+        if missing:  # checked before writing anything, so a bad archive leaves no partial folder
+            raise InputError(str(archive), missing[0], "is not in the archive", "download the original archive")
         for member in MEMBERS:
-            if member not in names:
-                raise InputError(str(archive), member, "is not in the archive", "download the original archive")
             with bundle.open(names[member]) as source, io.atomic_path(folder / member) as tmp:
                 with open(tmp, "wb") as target:
                     shutil.copyfileobj(source, target)
@@ -51,5 +52,13 @@ def fetch_lastfm_2k(url: str, md5: str, folder: str) -> None:
     with tempfile.TemporaryDirectory() as scratch:
         archive = Path(scratch) / "hetrec2011-lastfm-2k.zip"
         log.info("downloading %s", url)
-        urllib.request.urlretrieve(url, archive)
+        try:
+            urllib.request.urlretrieve(url, archive)
+        except OSError as err:  # URLError, timeouts, refused connections (e.g. an offline compute node)
+            raise InputError(
+                url,
+                "download",
+                f"failed ({err})",
+                "check the network, or unpack the archive by hand and set LASTFM_2K_DIR",
+            ) from None
         unpack_checked(archive, md5, Path(folder))

@@ -8,15 +8,21 @@ Canonical tables, all keyed by integer ``artist_id``:
 
 Every check raises :class:`~artistrec.errors.InputError` with one line that names
 the file, the column (and line where there is one) and the fix. Harmless
-irregularities are repaired and logged: a UTF-8 byte-order mark, extra columns,
-exact duplicate rows (merged), repeated pairs with different weights (summed).
+irregularities are repaired and logged: a UTF-8 byte-order mark, Windows or old
+Mac line endings, blank lines, extra columns, exact duplicate rows (merged),
+repeated pairs with different weights (summed), listening rows of a user with no
+artist, and listening pairs with weight 0 (no plays: not a listen).
 """
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
 import logging
+import re
+import warnings
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -40,86 +46,163 @@ class RawTable:
     encoding: str = "utf-8"
 
 
-def read_raw(table: RawTable, required: list[str], optional: list[str] = ()) -> pd.DataFrame:
-    """Read a delimited text file as strings and check its columns.
+def read_raw(
+    table: RawTable,
+    required: Sequence[str],
+    optional: Sequence[str] = (),
+    *,
+    listening: tuple[str, str] | None = None,
+) -> pd.DataFrame:
+    """Read a delimited text file as strings, indexed by line number, and check it.
 
-    A UTF-8 BOM is stripped (logged); extra columns are dropped (logged); a missing
-    required column, an empty file, a header without rows, undecodable text or a
-    short (truncated) line is an error.
+    A UTF-8 BOM is stripped, blank lines are skipped and extra columns dropped (all
+    logged). A missing file, an empty or binary file, undecodable text, a missing
+    or repeated required column, a header without rows, a row with more fields than
+    the header, a cut-off last line and an empty cell are errors.
+
+    ``listening`` names the user and artist columns of a listening table: there a
+    row with a user and nothing else is a user with no artists, dropped (logged).
     """
+    name = str(table.path)
+    text = _decode(table, name)
+    parsed = _parse(text, table.separator, name)
+    empty_lines = (parsed == "").all(axis=1)  # nothing, or only separators
+    frame = _select_columns(parsed, _header(text, table.separator), list(required), list(optional), name)
+    _check_last_line(frame, text, name)
+    blank = frame.apply(lambda column: column.str.strip() == "")
+    frame, blank = _without_rows(frame, blank, empty_lines, name, "blank lines")
+    if frame.empty:
+        raise InputError(name, "rows", "the table has a header but no rows", "export the data rows too")
+    if listening is not None:
+        user = listening[0]
+        only_user = ~blank[user] & blank.drop(columns=user).all(axis=1)
+        frame, blank = _without_rows(frame, blank, only_user, name, f"rows of users with no artists (only '{user}')")
+        if frame.empty:
+            raise InputError(name, "rows", "no user has an artist", "export the listening rows")
+    if blank.to_numpy().any():
+        line, column = blank.stack().idxmax()
+        raise InputError(
+            name, f"column '{column}' line {line}", "is empty (a missing value)", "fill in the value or delete the row"
+        )
+    return frame
+
+
+def _without_rows(
+    frame: pd.DataFrame, blank: pd.DataFrame, drop: pd.Series, name: str, what: str
+) -> tuple[pd.DataFrame, pd.DataFrame]:
+    if drop.any():
+        log.info("%s: skipped %d %s", name, int(drop.sum()), what)
+    return frame[~drop], blank[~drop]
+
+
+def _decode(table: RawTable, name: str) -> str:
     path = table.path
-    name = str(path)
     if not path.is_file():
         raise InputError(name, "file", "does not exist", "check the path in the config")
     raw = path.read_bytes()
     if not raw.strip():
         raise InputError(name, "file", "is empty", "export the table again with a header row")
+    if b"\x00" in raw:
+        raise InputError(
+            name, "file", "is binary (a spreadsheet or an archive?), not delimited text", "export it as CSV text"
+        )
     encoding = table.encoding
-    if encoding == "utf-8" and raw.startswith(b"\xef\xbb\xbf"):
-        log.info("%s: stripped a UTF-8 byte-order mark", name)
+    if raw.startswith(codecs.BOM_UTF8):
+        # A BOM is proof of UTF-8, also in a file that should be latin-1 (re-saved by an editor).
+        log.info("%s: stripped a UTF-8 byte-order mark (read as UTF-8)", name)
         encoding = "utf-8-sig"
+    if b"\r" in raw:
+        log.info("%s: read Windows (CR LF) line endings", name)
     try:
-        text = raw.decode(encoding)
+        return raw.decode(encoding)
     except UnicodeDecodeError as err:
         line = raw[: err.start].count(b"\n") + 1
+        expected = encoding.removesuffix("-sig")
         raise InputError(
             name,
             f"line {line}",
-            f"is not valid {table.encoding} text",
-            f"re-save the file as {table.encoding} (for latin-1: iconv -f latin1 -t utf-8)",
+            f"is not valid {expected} text",
+            f"re-save the file as {expected} (from latin-1: iconv -f latin1 -t utf-8)",
         ) from None
-    del raw
-    frame = _parse(text, table.separator, name)
-    missing = [c for c in required if c not in frame.columns]
-    if missing:
-        raise InputError(
-            name,
-            f"column '{missing[0]}'",
-            f"is missing (found: {', '.join(map(str, frame.columns))})",
-            f"add the column; this table needs {', '.join(required)}",
-        )
-    keep = list(required) + [c for c in optional if c in frame.columns]
-    extra = [c for c in frame.columns if c not in keep]
-    if extra:
-        log.info("%s: ignored extra columns %s", name, ", ".join(map(str, extra)))
-    frame = frame[keep]
-    if frame.empty:
-        raise InputError(name, "rows", "the table has a header but no rows", "export the data rows too")
-    _check_complete(frame, name)
-    return frame
 
 
 def _parse(text: str, separator: str, name: str) -> pd.DataFrame:
+    """Parse every line (blank ones too, so that the index is the line number)."""
     try:
-        frame = pd.read_csv(
-            io.StringIO(text),
-            sep=separator,
-            dtype=str,
-            keep_default_na=False,
-            quoting=csv.QUOTE_NONE if separator == "\t" else csv.QUOTE_MINIMAL,
-            skip_blank_lines=True,
-        )
+        with warnings.catch_warnings():
+            # pandas warns, then drops the extra field, when the first row has one too many.
+            warnings.simplefilter("error", pd.errors.ParserWarning)
+            frame = pd.read_csv(
+                io.StringIO(text),
+                sep=separator,
+                dtype=str,
+                keep_default_na=False,
+                index_col=False,
+                quoting=csv.QUOTE_NONE if separator == "\t" else csv.QUOTE_MINIMAL,
+                skip_blank_lines=False,
+            )
+    except pd.errors.ParserWarning:
+        raise InputError(
+            name, "line 2", "has more fields than the header", "give every row the header's columns"
+        ) from None
     except pd.errors.ParserError as err:
-        raise InputError(name, "rows", f"cannot be parsed ({err})", "give every row the header's columns") from None
-    frame.columns = [str(c).strip() for c in frame.columns]
+        fields = re.search(r"Expected (\d+) fields in line (\d+), saw (\d+)", str(err))
+        if fields:
+            header, line, seen = fields.groups()
+            problem = f"has {seen} fields, the header {header}"
+            raise InputError(name, f"line {line}", problem, "give every row the header's columns") from None
+        reason = str(err).strip().splitlines()[0]
+        raise InputError(name, "rows", f"cannot be parsed ({reason})", "check the quoting and the separator") from None
+    frame.index = np.arange(2, frame.shape[0] + 2)
     return frame
 
 
-def _check_complete(frame: pd.DataFrame, name: str) -> None:
-    """Reject empty cells, which is also how a truncated last line shows up."""
-    blank = frame.isna() | (frame.apply(lambda col: col.str.strip()) == "")
-    if blank.to_numpy().any():
-        row, col = np.argwhere(blank.to_numpy())[0]
+def _header(text: str, separator: str) -> list[str]:
+    """The column names as written (pandas renames a repeated name to ``name.1``)."""
+    first_line = io.StringIO(text).readline()
+    return [c.strip() for c in next(csv.reader([first_line], delimiter=separator))]
+
+
+def _select_columns(
+    frame: pd.DataFrame, header: list[str], required: list[str], optional: list[str], name: str
+) -> pd.DataFrame:
+    frame.columns = [str(c).strip() for c in frame.columns]
+    missing = [c for c in required if c not in frame.columns]
+    if missing:
+        found = ", ".join(header)
+        other_separator = len(header) == 1 and any(s in header[0] for s in ";\t|,")
+        fix = (
+            "save the file with the separator this table uses (comma for CSV, tab for .dat)"
+            if other_separator
+            else f"add the column; this table needs {', '.join(required)}"
+        )
+        raise InputError(name, f"column '{missing[0]}'", f"is missing (found: {found})", fix)
+    keep = required + [c for c in optional if c in frame.columns]
+    repeated = [c for c in keep if header.count(c) > 1]
+    if repeated:
+        raise InputError(name, f"column '{repeated[0]}'", "appears twice in the header", "keep one of the two columns")
+    extra = [c for c in frame.columns if c not in keep]
+    if extra:
+        log.info("%s: ignored extra columns %s", name, ", ".join(extra))
+    return frame[keep]
+
+
+def _check_last_line(frame: pd.DataFrame, text: str, name: str) -> None:
+    """A last line without a line ending and with an empty cell was cut off mid-write."""
+    if text.endswith(("\n", "\r")) or frame.empty:
+        return
+    last = frame.iloc[-1]
+    if (last.str.strip() == "").any():
         raise InputError(
             name,
-            f"column '{frame.columns[col]}' line {row + 2}",
-            "is empty (a missing value or a truncated line)",
-            "fill in the value or delete the row",
+            f"line {frame.index[-1]}",
+            "is cut off (the file ends in the middle of a row)",
+            "export or copy the file again completely",
         )
 
 
 def parse_ids(column: pd.Series, name: str) -> np.ndarray:
-    """Parse a column of non-negative integer ids that fit in int64."""
+    """Parse a column of non-negative integer ids that fit in int64 (index: line numbers)."""
     text = column.str.strip()
     bad = ~text.str.fullmatch(_DIGITS)
     too_big = ~bad & ((text.str.len() > 19) | ((text.str.len() == 19) & (text > str(INT64_MAX))))
@@ -130,7 +213,7 @@ def parse_ids(column: pd.Series, name: str) -> np.ndarray:
         why = "is beyond int64" if too_big.iloc[row] else "is not a non-negative integer id"
         raise InputError(
             name,
-            f"column '{column.name}' line {row + 2}",
+            f"column '{column.name}' line {column.index[row]}",
             f"value {value!r} {why}",
             "use non-negative integer ids below 2**63",
         )
@@ -144,11 +227,24 @@ def parse_weights(column: pd.Series, name: str) -> np.ndarray:
         row = int(np.flatnonzero(invalid)[0])
         raise InputError(
             name,
-            f"column '{column.name}' line {row + 2}",
+            f"column '{column.name}' line {column.index[row]}",
             f"value {column.iloc[row]!r} is not a non-negative number",
             "use non-negative numeric weights",
         )
     return values
+
+
+def without_silent_pairs(interactions: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Drop listening pairs with weight 0: no plays is no listen (the targets count listeners)."""
+    silent = interactions["weight"].to_numpy() == 0
+    if silent.any():
+        log.info("%s: dropped %d listening pairs with weight 0 (no plays)", name, int(silent.sum()))
+        interactions = interactions[~silent].reset_index(drop=True)
+    if interactions.empty:
+        raise InputError(
+            name, "weight", "every listening pair has weight 0", "export the play counts or drop the column"
+        )
+    return interactions
 
 
 def merge_duplicates(table: pd.DataFrame, keys: list[str], name: str) -> pd.DataFrame:
@@ -163,10 +259,8 @@ def merge_duplicates(table: pd.DataFrame, keys: list[str], name: str) -> pd.Data
     return grouped.reset_index(drop=True)
 
 
-def interactions_from_csv(table: RawTable, user: str = "user_id", artist: str = "artists") -> pd.DataFrame:
-    """Listening pairs from the seed's ``users_artists.csv`` (``user_id, artists[, weight]``)."""
-    name = str(table.path)
-    raw = read_raw(table, [user, artist], ["weight"])
+def listening_pairs(raw: pd.DataFrame, user: str, artist: str, name: str) -> pd.DataFrame:
+    """Canonical interactions from a checked raw listening table (weight 1 without a weight column)."""
     frame = pd.DataFrame(
         {
             "user_id": parse_ids(raw[user], name),
@@ -174,7 +268,13 @@ def interactions_from_csv(table: RawTable, user: str = "user_id", artist: str = 
             "weight": parse_weights(raw["weight"], name) if "weight" in raw else 1.0,
         }
     )
-    return merge_duplicates(frame, ["user_id", "artist_id"], name)
+    return merge_duplicates(without_silent_pairs(frame, name), ["user_id", "artist_id"], name)
+
+
+def interactions_from_csv(table: RawTable, user: str = "user_id", artist: str = "artists") -> pd.DataFrame:
+    """Listening pairs from the seed's ``users_artists.csv`` (``user_id, artists[, weight]``)."""
+    raw = read_raw(table, [user, artist], ["weight"], listening=(user, artist))
+    return listening_pairs(raw, user, artist, str(table.path))
 
 
 def artists_from_csv(table: RawTable, artist: str = "artists", name_column: str = "name") -> pd.DataFrame:
@@ -183,10 +283,8 @@ def artists_from_csv(table: RawTable, artist: str = "artists", name_column: str 
     frame = pd.DataFrame({"artist_id": parse_ids(raw[artist], name), "name": raw[name_column].str.strip()})
     duplicated = frame["artist_id"].duplicated()
     if duplicated.any():
-        row = int(np.flatnonzero(duplicated.to_numpy())[0])
-        raise InputError(
-            name, f"column '{artist}' line {row + 2}", "repeats an artist id", "give every artist one row"
-        )
+        line = raw.index[int(np.flatnonzero(duplicated.to_numpy())[0])]
+        raise InputError(name, f"column '{artist}' line {line}", "repeats an artist id", "give every artist one row")
     return frame.sort_values("artist_id", ignore_index=True)
 
 
@@ -215,9 +313,7 @@ def names_for(artist_ids: np.ndarray, artists: pd.DataFrame | None) -> pd.DataFr
     return table
 
 
-def restrict_to_listened(
-    features: pd.DataFrame, interactions: pd.DataFrame, source: str
-) -> pd.DataFrame:
+def restrict_to_listened(features: pd.DataFrame, interactions: pd.DataFrame, source: str) -> pd.DataFrame:
     """Drop feature rows of artists nobody listens to: they have no ground truth and no split."""
     listened = features["artist_id"].isin(interactions["artist_id"].unique())
     dropped = int((~listened).sum())
@@ -233,19 +329,8 @@ def restrict_to_listened(
 def lastfm_2k_listening(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Interactions (play counts as weights) and artist names of Last.fm-2k."""
     listens = RawTable(directory / "user_artists.dat", separator="\t")
-    raw = read_raw(listens, ["userID", "artistID", "weight"])
-    name = str(listens.path)
-    interactions = merge_duplicates(
-        pd.DataFrame(
-            {
-                "user_id": parse_ids(raw["userID"], name),
-                "artist_id": parse_ids(raw["artistID"], name),
-                "weight": parse_weights(raw["weight"], name),
-            }
-        ),
-        ["user_id", "artist_id"],
-        name,
-    )
+    raw = read_raw(listens, ["userID", "artistID", "weight"], listening=("userID", "artistID"))
+    interactions = listening_pairs(raw, "userID", "artistID", str(listens.path))
     artists = artists_from_csv(RawTable(directory / "artists.dat", separator="\t"), artist="id")
     return interactions, artists
 
@@ -259,9 +344,14 @@ def lastfm_2k_feature(directory: Path, source: str) -> pd.DataFrame:
     """
     tags_table = RawTable(directory / "tags.dat", separator="\t", encoding="latin-1")
     tag_raw = read_raw(tags_table, ["tagID", "tagValue"])
-    tag_names = pd.Series(
-        tag_raw["tagValue"].str.strip().to_numpy(), index=parse_ids(tag_raw["tagID"], str(tags_table.path))
-    )
+    tag_ids = parse_ids(tag_raw["tagID"], str(tags_table.path))
+    repeated = pd.Series(tag_ids).duplicated().to_numpy()
+    if repeated.any():
+        line = tag_raw.index[int(np.flatnonzero(repeated)[0])]
+        raise InputError(
+            str(tags_table.path), f"column 'tagID' line {line}", "repeats a tag id", "give every tag one row"
+        )
+    tag_names = pd.Series(tag_raw["tagValue"].str.strip().to_numpy(), index=tag_ids)
     tagged = RawTable(directory / "user_taggedartists.dat", separator="\t")
     tagged_raw = read_raw(tagged, ["userID", "artistID", "tagID"])
     name = str(tagged.path)
@@ -270,15 +360,16 @@ def lastfm_2k_feature(directory: Path, source: str) -> pd.DataFrame:
             "user_id": parse_ids(tagged_raw["userID"], name),
             "artist_id": parse_ids(tagged_raw["artistID"], name),
             "tag_id": parse_ids(tagged_raw["tagID"], name),
-        }
+        },
+        index=tagged_raw.index,
     ).drop_duplicates()
     unknown = ~events["tag_id"].isin(tag_names.index)
     if unknown.any():
-        row = int(np.flatnonzero(unknown.to_numpy())[0])
+        first = int(np.flatnonzero(unknown.to_numpy())[0])
         raise InputError(
             name,
-            f"column 'tagID' line {row + 2}",
-            f"tag {events['tag_id'].iloc[row]} is not in tags.dat",
+            f"column 'tagID' line {events.index[first]}",
+            f"tag {events['tag_id'].iloc[first]} is not in tags.dat",
             "use the tags.dat that came with this copy",
         )
     if source == "tags":
@@ -296,5 +387,7 @@ def lastfm_2k_feature(directory: Path, source: str) -> pd.DataFrame:
         )
         table["key"] = table["key"].astype(str)
     else:
-        raise InputError("config", "datasets.lastfm-2k.features", f"has unknown source {source!r}", "use tags or taggers")
+        raise InputError(
+            "config", "datasets.lastfm-2k.features", f"has unknown source {source!r}", "use tags or taggers"
+        )
     return table.astype({"weight": np.float64})

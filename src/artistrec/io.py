@@ -15,6 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+# mkstemp creates 0600 files; artifacts get the permissions any other file would.
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
@@ -36,6 +40,7 @@ def atomic_path(path: str | os.PathLike[str]) -> Iterator[Path]:
     tmp = Path(tmp_name)
     try:
         yield tmp
+        os.chmod(tmp, 0o666 & ~_UMASK)
         os.replace(tmp, target)
     finally:
         tmp.unlink(missing_ok=True)

@@ -13,12 +13,14 @@ uninterrupted one.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import logging
 import math
 import os
 import time
+from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,22 +33,30 @@ from artistrec.errors import InputError
 log = logging.getLogger(__name__)
 
 
-def import_tensorflow():
-    """Import TensorFlow with its C++ start-up lines kept off the console.
+@contextlib.contextmanager
+def quiet_fd2() -> Iterator[None]:
+    """Point fd 2 at ``os.devnull``: TensorFlow's C++ lines bypass Python logging.
 
-    TF 2.21 prints them before absl logging starts, so ``TF_CPP_MIN_LOG_LEVEL``
-    cannot silence them; fd 2 is pointed at ``os.devnull`` during the import.
+    TF 2.21 prints its start-up lines before absl logging starts, so
+    ``TF_CPP_MIN_LOG_LEVEL`` cannot silence them, and device probing prints more
+    on first use.
     """
-    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
     saved = os.dup(2)
     devnull = os.open(os.devnull, os.O_WRONLY)
     os.dup2(devnull, 2)
     try:
-        import tensorflow as tf
+        yield
     finally:
         os.dup2(saved, 2)
         os.close(devnull)
         os.close(saved)
+
+
+def import_tensorflow():
+    """Import TensorFlow with its start-up lines kept off the console."""
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+    with quiet_fd2():
+        import tensorflow as tf
     return tf
 
 

@@ -40,6 +40,8 @@ def run(snakemake: Any, step: Callable[[], None]) -> None:
     try:
         step()
     except InputError as err:
-        logging.getLogger("artistrec").error("%s", err)
-        os.write(console, f"error: {err}\n".encode())
+        line = f"error: {err}\n"
+        os.write(console, line.encode())
+        if log_file:
+            sys.stderr.write(line)  # fd 2 is the log file
         sys.exit(1)

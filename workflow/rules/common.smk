@@ -7,12 +7,20 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from artistrec import config as artistrec_config
+from artistrec.errors import InputError
 
 artistrec_config.export_package_path()
+if workflow.is_main_process:
+    # A run killed with SIGKILL leaves Snakemake's lock files behind; drop them
+    # when no live run holds them, so the same command simply runs again.
+    artistrec_config.release_stale_locks()
 
-artistrec_config.validate(
-    config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
-)
+try:
+    artistrec_config.validate(
+        config, Path(workflow.basedir) / "workflow/schemas/config.schema.yaml"
+    )
+except InputError as err:
+    sys.exit(f"error: {err}")
 
 
 wildcard_constraints:
@@ -21,12 +29,7 @@ wildcard_constraints:
 
 
 DEFAULT_DATASET = config["dataset"]
-LASTFM_2K_FILES = [
-    "artists.dat",
-    "tags.dat",
-    "user_artists.dat",
-    "user_taggedartists.dat",
-]
+LASTFM_2K_FILES = list(artistrec_config.LASTFM_2K_FILES)
 LASTFM_2K_DOWNLOAD = "resources/hetrec2011-lastfm-2k"
 
 

@@ -1,0 +1,129 @@
+"""The ``artistrec`` console command: ``recommend`` and ``compare``.
+
+Bad input ends with a one-line ``error: ...`` on stderr and exit status 1.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+
+from artistrec import io
+from artistrec.errors import InputError
+
+
+def parser() -> argparse.ArgumentParser:
+    main = argparse.ArgumentParser(prog="artistrec", description="Similar artists for cold-start artists.")
+    commands = main.add_subparsers(dest="command", required=True)
+
+    recommend = commands.add_parser(
+        "recommend",
+        help="similar artists from a finished run",
+        description="Top-K similar artists of a known artist (id or name), or of a new artist's side information.",
+    )
+    recommend.add_argument("results", help="results folder of a finished run, e.g. results/lastfm-2k")
+    recommend.add_argument("artist", nargs="?", help="artist id or name (case-insensitive)")
+    recommend.add_argument(
+        "--tags", nargs="+", metavar="TAG", help="a new artist's tag names (shorthand for --side tags TAG ...)"
+    )
+    recommend.add_argument(
+        "--side", nargs="+", action="append", metavar=("SOURCE", "KEY"),
+        help="a new artist's raw keys of one feature source (repeatable), e.g. --side taggers 2 17",
+    )  # fmt: skip
+    recommend.add_argument("-k", "--top", type=int, default=10, help="how many artists (default 10)")
+    recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    compare = commands.add_parser(
+        "compare",
+        help="metrics of several runs side by side",
+        description="A Markdown table of several runs' metrics.json with each run's difference to the baseline.",
+    )
+    compare.add_argument("runs", nargs="+", metavar="RUN", help="results folder or metrics.json of a run")
+    compare.add_argument("--baseline", help="the run to compare against, as given among RUN (default: the first)")
+    compare.add_argument("-o", "--output", help="write the table to this file instead of printing it")
+    return main
+
+
+def side_information(args: argparse.Namespace) -> dict[str, list[str]]:
+    given: dict[str, list[str]] = {}
+    for source, *keys in args.side or []:
+        given.setdefault(source, []).extend(keys)
+    if args.tags:
+        given.setdefault("tags", []).extend(args.tags)
+    return given
+
+
+def run_recommend(args: argparse.Namespace) -> None:
+    from artistrec.recommend import recommend
+
+    given = side_information(args)
+    if (args.artist is None) == (not given):
+        raise InputError("command line", "artist", "give either an artist or side information", "see --help")
+    if any(len(keys) == 0 for keys in given.values()):
+        raise InputError("command line", "--side", "names a source without keys", "give --side SOURCE KEY [KEY ...]")
+    if args.top < 1:
+        raise InputError("command line", "--top", f"is {args.top}", "give a positive number")
+    result = recommend(args.results, args.artist, given or None, args.top)
+    if args.json:
+        print(json.dumps(result, indent=2, ensure_ascii=False))
+        return
+    query = result["query"]
+    if "artist_id" in query:
+        about = f"{query['name']} (artist {query['artist_id']})"
+        if not query["has_side_information"]:
+            about += ", which has no side information: the network sees zero vectors"
+    else:
+        about = "; ".join(f"{source}: {', '.join(keys)}" for source, keys in query["side_information"].items())
+    print(f"Similar artists to {about}")
+    print(table_text(result["recommendations"]))
+
+
+def table_text(rows: list[dict]) -> str:
+    """A plain aligned table: rank, artist id, name, score."""
+    header = ("rank", "artist_id", "name", "score")
+    cells = [header] + [(str(r["rank"]), str(r["artist_id"]), r["name"], f"{r['score']:.4f}") for r in rows]
+    widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
+    aligned = []
+    for row in cells:
+        parts = [row[0].rjust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]
+        aligned.append("  ".join(parts).rstrip())
+    return "\n".join(aligned)
+
+
+def run_compare(args: argparse.Namespace) -> None:
+    from artistrec.compare import compare, run_names
+
+    names = run_names(args.runs)
+    baseline = 0
+    if args.baseline is not None:
+        if args.baseline in args.runs:
+            baseline = args.runs.index(args.baseline)
+        elif args.baseline in names:
+            baseline = names.index(args.baseline)
+        else:
+            raise InputError(
+                "command line", "--baseline", f"{args.baseline!r} is not among the runs", "give one of RUN"
+            )
+    table = compare(args.runs, names, baseline)
+    if args.output:
+        io.write_text(args.output, table)
+    else:
+        print(table, end="")
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "recommend":
+            run_recommend(args)
+        else:
+            run_compare(args)
+    except InputError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

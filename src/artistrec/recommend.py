@@ -1,0 +1,281 @@
+"""Ask a finished run for similar artists: of a known artist, or of a new one described by side information.
+
+A known artist is fed to the network as its SVD vectors from the run. A new artist
+is described by raw keys of one or more feature sources (for Last.fm-2k, tag names):
+its key-count row is weighted exactly as the SVD step weighted the train artists
+(with the stored IDF) and projected with the stored SVD components; sources it says
+nothing about get zero vectors, as for a test artist without that side information.
+"""
+
+from __future__ import annotations
+
+import difflib
+import functools
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pandas as pd
+import scipy.sparse as sp
+
+from artistrec import io
+from artistrec.errors import InputError
+from artistrec.features import weigh
+from artistrec.matrices import positions
+
+
+@dataclass(frozen=True)
+class Source:
+    """One feature source's SVD file: the vectors of the run's artists and what projects a new one."""
+
+    name: str
+    path: Path
+    artist_ids: np.ndarray
+    vectors: np.ndarray
+    keys: np.ndarray
+    idf: np.ndarray
+    components: np.ndarray
+    weighting: str
+
+    @classmethod
+    def read(cls, path: Path) -> Source:
+        data = io.read_npz(path)
+        return cls(
+            name=path.stem,
+            path=path,
+            artist_ids=data["artist_ids"],
+            vectors=data["vectors"],
+            keys=data["keys"],
+            idf=data["idf"],
+            components=data["components"],
+            weighting=str(data["weighting"]),
+        )
+
+    @property
+    def dim(self) -> int:
+        return int(self.components.shape[0])
+
+    def vectors_of(self, artist_ids: np.ndarray) -> np.ndarray:
+        rows = positions(artist_ids, self.artist_ids)
+        if (rows < 0).any():
+            raise InputError(str(self.path), "artist_ids", "lacks artists of the run's split", "re-run the workflow")
+        return self.vectors[rows]
+
+
+def key_columns(source: Source, keys: list[str]) -> np.ndarray:
+    """Column of each given key, matched case-insensitively; an unknown key is a one-line error."""
+    folded = np.char.lower(source.keys.astype(str))
+    columns, unknown = [], []
+    for key in keys:
+        found = np.flatnonzero(folded == key.strip().lower())
+        columns.extend(found.tolist())
+        if found.shape[0] == 0:
+            unknown.append(key)
+    if unknown:
+        close = difflib.get_close_matches(unknown[0].lower(), folded.tolist(), n=3)
+        hint = f"close matches: {', '.join(close)}" if close else "use keys that occur in the run's side information"
+        raise InputError(str(source.path), f"{source.name} keys", f"unknown {', '.join(map(repr, unknown))}", hint)
+    return np.asarray(columns, dtype=np.int64)
+
+
+def key_row(source: Source, keys: list[str]) -> sp.csr_matrix:
+    """The raw key-count row of a new artist: each given key counts once (repeats add up)."""
+    columns = key_columns(source, keys)
+    row = sp.csr_matrix(
+        (np.ones(columns.shape[0]), (np.zeros(columns.shape[0], dtype=np.int64), columns)),
+        shape=(1, source.keys.shape[0]),
+    )
+    row.sum_duplicates()
+    return row
+
+
+def project(source: Source, counts: sp.csr_matrix) -> np.ndarray:
+    """SVD vectors of raw key-count rows, weighted as the SVD step weighted the train artists.
+
+    ``features.weigh`` does the per-entry part and the stored train IDF the rest of
+    tfidf. BM25 also needs the train artists' mean row length, which the SVD file
+    does not store, so it is refused.
+    """
+    if source.weighting == "bm25":
+        raise InputError(
+            str(source.path), "weighting", "is bm25, whose train mean row length the SVD file does not store",
+            "use a source weighted raw, log or tfidf",
+        )  # fmt: skip
+    weighted = weigh(counts, "log" if source.weighting == "tfidf" else source.weighting, np.arange(0))
+    if source.weighting == "tfidf":
+        weighted = sp.csr_matrix(weighted @ sp.diags(source.idf))
+    return np.asarray(weighted @ source.components.T.astype(np.float64), dtype=np.float32)
+
+
+def input_order(normaliser_mean: np.ndarray, block_means: dict[str, np.ndarray], model_file: str) -> list[str]:
+    """The sources in the network's input order, recovered from its Normalization layer.
+
+    The results folder does not record the config's source order, but the network's
+    Normalization layer holds the column means of its train inputs, so each source's
+    block is found where its own train mean sits. This also proves that model and
+    SVD files come from the same run.
+    """
+    order: list[str] = []
+    offset = 0
+    while offset < normaliser_mean.shape[0]:
+        match = next(
+            (
+                name
+                for name, mean in block_means.items()
+                if name not in order
+                and offset + mean.shape[0] <= normaliser_mean.shape[0]
+                and np.allclose(normaliser_mean[offset : offset + mean.shape[0]], mean, rtol=1e-4, atol=1e-6)
+            ),
+            None,
+        )
+        if match is None:
+            raise InputError(
+                model_file, "input", f"columns from {offset} match no SVD file in svd/", "re-run the workflow"
+            )
+        order.append(match)
+        offset += block_means[match].shape[0]
+    return order
+
+
+def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet") -> int:
+    """An artist id from an id or a name (case-insensitive); unknown or ambiguous names are errors.
+
+    ``where`` names the artists table in error messages.
+    """
+    text = query.strip()
+    if text.isdigit() and (artists["artist_id"] == int(text)).any():
+        return int(text)
+    folded = artists["name"].astype(str).str.casefold()
+    matches = artists.loc[folded == text.casefold(), "artist_id"].to_numpy()
+    if matches.shape[0] == 1:
+        return int(matches[0])
+    if matches.shape[0] > 1:
+        ids = ", ".join(str(i) for i in matches[:5])
+        raise InputError(where, "name", f"{query!r} names several artists ({ids})", "give the artist id")
+    close = difflib.get_close_matches(text.casefold(), folded.tolist(), n=3)
+    hint = f"close matches: {', '.join(close)}" if close else "give an artist id or name of the run's data"
+    raise InputError(where, "artist", f"{query!r} is neither an artist id nor a name", hint)
+
+
+def softmax(logits: np.ndarray) -> np.ndarray:
+    shifted = np.exp(logits.astype(np.float64) - logits.max())
+    return shifted / shifted.sum()
+
+
+def top_similar(
+    logits: np.ndarray, candidates: np.ndarray, names: pd.Series, k: int, exclude: int | None
+) -> pd.DataFrame:
+    """The ``k`` candidates with the highest scores, never ``exclude`` (the artist asked about).
+
+    ``score`` is the network's softmax probability over all candidates.
+    """
+    probability = softmax(logits)
+    order = np.argsort(-probability, kind="stable")
+    order = order[candidates[order] != exclude][:k]
+    ids = candidates[order]
+    return pd.DataFrame(
+        {
+            "rank": np.arange(1, ids.shape[0] + 1),
+            "artist_id": ids,
+            "name": [str(names.get(i, i)) for i in ids],
+            "score": probability[order],
+        }
+    )
+
+
+class ResultsFolder:
+    """What a results folder (``results/{dataset}``) offers to the recommend command.
+
+    The network (and with it TensorFlow) is loaded on first use, so a mistyped artist
+    or tag is reported at once.
+    """
+
+    def __init__(self, folder: str | Path) -> None:
+        self.folder = Path(folder)
+        self.model_file = self.folder / "model.h5"
+        if not self.model_file.is_file():
+            raise InputError(str(self.folder), "model.h5", "is missing", "run the workflow for this dataset first")
+        self.candidates = io.read_ids(self.folder / "candidates.txt")
+        self.artists_file = self.folder / "data" / "artists.parquet"
+        self.artists = io.read_parquet(self.artists_file)
+        self.names = self.artists.set_index("artist_id")["name"]
+        self.available = {path.stem: Source.read(path) for path in sorted((self.folder / "svd").glob("*.npz"))}
+
+    @functools.cached_property
+    def model(self) -> Any:
+        from artistrec.model import load_model, quiet_fd2
+
+        with quiet_fd2():
+            return load_model(self.model_file, n_candidates=self.candidates.shape[0])
+
+    @functools.cached_property
+    def sources(self) -> list[Source]:
+        """The SVD files in the network's input order."""
+        from artistrec.model import keras
+
+        normaliser = next((layer for layer in self.model.layers if isinstance(layer, keras.layers.Normalization)), None)
+        if normaliser is None:
+            raise InputError(str(self.model_file), "layers", "has no Normalization layer", "re-run the train step")
+        train = io.read_ids(self.folder / "split" / "train.txt")
+        targets = io.read_sparse(self.folder / "targets.npz")
+        with_targets = train[np.diff(targets.indptr) > 0]
+        means = {name: s.vectors_of(with_targets).astype(np.float64).mean(axis=0) for name, s in self.available.items()}
+        order = input_order(np.asarray(normaliser.mean, dtype=np.float64).ravel(), means, str(self.model_file))
+        return [self.available[name] for name in order]
+
+    def artist_input(self, artist_id: int) -> np.ndarray:
+        return np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
+
+    def side_information_input(self, given: dict[str, list[str]]) -> np.ndarray:
+        """The network input of a new artist described by raw keys per source."""
+        unknown = sorted(set(given) - set(self.available))
+        if unknown:
+            raise InputError(
+                str(self.folder / "svd"), "source", f"{unknown[0]!r} is not a feature source of this run",
+                f"use one of {', '.join(self.available)}",
+            )  # fmt: skip
+        projected = {
+            name: project(self.available[name], key_row(self.available[name], keys)) for name, keys in given.items()
+        }
+        if not any(vector.any() for vector in projected.values()):
+            raise InputError(
+                str(self.folder / "svd"), "keys", "none of the given keys occurs among the train artists",
+                "give keys the train artists have",
+            )  # fmt: skip
+        return np.hstack([projected.get(s.name, np.zeros((1, s.dim), np.float32)) for s in self.sources])
+
+    def similar(self, inputs: np.ndarray, k: int, exclude: int | None = None) -> pd.DataFrame:
+        from artistrec.model import quiet_fd2, scores
+
+        with quiet_fd2():
+            logits = scores(self.model, inputs)[0]
+        return top_similar(logits, self.candidates, self.names, k, exclude)
+
+
+def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The recommendations as JSON-ready rows (plain ints, strings and floats)."""
+    return [
+        {"rank": int(row.rank), "artist_id": int(row.artist_id), "name": str(row.name), "score": float(row.score)}
+        for row in table.itertuples(index=False)
+    ]
+
+
+def recommend(
+    folder: str | Path, artist: str | None = None, side_information: dict[str, list[str]] | None = None, k: int = 10
+) -> dict[str, Any]:
+    """Top-``k`` similar artists to a known artist (id or name) or to a new artist's side information."""
+    run = ResultsFolder(folder)
+    if artist is not None:
+        artist_id = find_artist(run.artists, artist, str(run.artists_file))
+        inputs = run.artist_input(artist_id)
+        query: dict[str, Any] = {
+            "artist_id": artist_id,
+            "name": str(run.names.get(artist_id, artist_id)),
+            "has_side_information": bool(inputs.any()),
+        }
+        table = run.similar(inputs, k, exclude=artist_id)
+    else:
+        query = {"side_information": side_information}
+        table = run.similar(run.side_information_input(side_information or {}), k)
+    return {"results": str(folder), "query": query, "recommendations": records(table)}

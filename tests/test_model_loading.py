@@ -1,0 +1,65 @@
+"""model.h5 holds no code: it loads in Keras safe mode, and only with the candidates it was trained on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import h5py
+import pytest
+
+from artistrec import io
+from artistrec.errors import InputError
+from artistrec.model import keras, load_model
+from artistrec.model_steps import evaluate_step
+
+BUILT_IN_LAYERS = {"InputLayer", "Normalization", "Dense", "Dropout"}
+
+
+def layer_classes(model_file: Path) -> set[str]:
+    with h5py.File(model_file, "r") as handle:
+        config = json.loads(handle.attrs["model_config"])
+    return {layer["class_name"] for layer in config["config"]["layers"]}
+
+
+def test_the_trained_model_is_built_in_layers_only_and_loads_in_safe_mode(demo_run: Path):
+    model_file = demo_run / "results" / "demo" / "model.h5"
+    assert layer_classes(model_file) <= BUILT_IN_LAYERS
+    candidates = io.read_ids(demo_run / "results" / "demo" / "candidates.txt")
+    model = load_model(model_file, n_candidates=candidates.shape[0])
+    assert model.output_shape[-1] == candidates.shape[0]
+
+
+def test_a_model_file_carrying_python_code_is_refused(tmp_path: Path):
+    tampered = keras.Sequential([keras.Input(shape=(3,)), keras.layers.Lambda(lambda x: x * 2), keras.layers.Dense(2)])
+    tampered.save(tmp_path / "model.h5")
+    with pytest.raises((ValueError, InputError), match="Lambda"):
+        load_model(tmp_path / "model.h5")
+
+
+def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(demo_run: Path, tmp_path: Path):
+    results = tmp_path / "demo"
+    shutil.copytree(demo_run / "results" / "demo", results)
+    candidates = io.read_ids(results / "candidates.txt")
+    io.write_ids(results / "candidates.txt", candidates[:-1])
+    sources = ("likes", "playlists", "tags")
+    with pytest.raises(InputError) as raised:
+        evaluate_step(
+            "demo",
+            str(results / "model.h5"),
+            [str(results / "svd" / f"{s}.npz") for s in sources],
+            {p: str(results / "split" / f"{p}.txt") for p in ("train", "valid", "test")},
+            str(results / "candidates.txt"),
+            str(results / "data" / "interactions.parquet"),
+            str(results / "targets.npz"),
+            {"top_k": 20, "knn_k": 5, "bootstrap": 10, "seed": 0},
+            str(tmp_path / "metrics.json"),
+            str(tmp_path / "test.csv"),
+        )
+    message = str(raised.value)
+    assert message.startswith(
+        f"{results / 'model.h5'}: output width: the model scores {candidates.shape[0]} candidates"
+    )
+    assert f"candidates.txt lists {candidates.shape[0] - 1}" in message and "; fix: " in message
+    assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "test.csv").exists()

@@ -1,0 +1,4 @@
+from artistrec import report
+from artistrec.runner import run
+
+run(snakemake, lambda: report.run_step(dict(snakemake.params.config), snakemake.output[0]))
