@@ -3,7 +3,7 @@ import pandas as pd
 import pytest
 
 from artistrec.errors import InputError
-from artistrec.features import fit_svd, source_matrix, weigh
+from artistrec.features import WEIGHTINGS, fit_svd, fit_weighting, source_matrix, weigh
 
 ARTISTS = np.arange(1, 13)
 TRAIN = np.arange(1, 9)
@@ -43,7 +43,7 @@ def test_idf_comes_from_train_artists_only():
     table = pd.DataFrame({"artist_id": [1, 2, 9], "key": ["a", "b", "b"], "weight": [1.0, 1.0, 1.0]})
     matrix = source_matrix(table, ARTISTS)
     fit_rows = np.arange(TRAIN.shape[0])
-    weighted = weigh(matrix.counts, "tfidf", fit_rows).toarray()
+    weighted = weigh(matrix.counts, "tfidf", fit_weighting(matrix.counts, fit_rows)).toarray()
     # both keys occur in exactly one train artist, so they get the same weight.
     assert weighted[0, 0] == pytest.approx(weighted[1, 1])
 
@@ -52,3 +52,12 @@ def test_an_svd_dim_not_below_the_number_of_columns_is_an_error_naming_the_key()
     table = pd.DataFrame({"artist_id": [1, 2, 3], "key": ["a", "b", "c"], "weight": [1.0, 2.0, 3.0]})
     with pytest.raises(InputError, match=r"features\.tags\.dim"):
         fit_svd(source_matrix(table, ARTISTS), TRAIN, dim=3, weighting="log", seed=0, source="tags")
+
+
+@pytest.mark.parametrize("weighting", WEIGHTINGS)
+def test_a_row_is_weighted_alone_so_a_new_artist_is_weighted_like_the_train_artists(weighting):
+    matrix = source_matrix(feature_table(np.random.default_rng(2)), ARTISTS)
+    stats = fit_weighting(matrix.counts, np.arange(TRAIN.shape[0]))
+    everything = weigh(matrix.counts, weighting, stats).toarray()
+    one_row = weigh(matrix.counts[[10]], weighting, stats).toarray()
+    assert np.allclose(one_row[0], everything[10])

@@ -15,7 +15,7 @@ import scipy.sparse as sp
 from artistrec import io
 from artistrec.cli import main
 from artistrec.errors import InputError
-from artistrec.features import source_matrix
+from artistrec.features import WeightingStats, source_matrix
 from artistrec.recommend import Source, find_artist, input_order, key_row, project, top_similar
 
 ARTISTREC = str(Path(sys.executable).with_name("artistrec"))
@@ -32,7 +32,7 @@ def tiny_source(weighting: str = "log") -> Source:
         artist_ids=np.array([1, 2]),
         vectors=np.zeros((2, 1), np.float32),
         keys=np.array(["metal", "Rock", "rock"]),
-        idf=np.ones(3),
+        stats=WeightingStats(idf=np.ones(3), mean_length=1.0),
         components=np.ones((1, 3), np.float32),
         weighting=weighting,
     )
@@ -70,14 +70,17 @@ def test_an_unknown_key_is_an_error_that_suggests_close_matches():
 
 def test_tfidf_multiplies_the_log_counts_by_the_stored_train_idf():
     source = tiny_source("tfidf")
-    source = Source(**{**source.__dict__, "idf": np.array([2.0, 1.0, 1.0])})
+    source = Source(**{**source.__dict__, "stats": WeightingStats(idf=np.array([2.0, 1.0, 1.0]), mean_length=1.0)})
     vector = project(source, sp.csr_matrix(np.array([[np.e - 1, 0.0, 0.0]])))
     assert vector[0, 0] == pytest.approx(2.0)
 
 
-def test_a_bm25_source_is_refused_because_its_train_mean_length_is_not_stored():
-    with pytest.raises(InputError, match="bm25"):
-        project(tiny_source("bm25"), sp.csr_matrix((1, 3)))
+def test_bm25_uses_the_stored_train_mean_length():
+    source = tiny_source("bm25")
+    source = Source(**{**source.__dict__, "stats": WeightingStats(idf=np.ones(3), mean_length=2.0)})
+    # one key counted twice, a row as long as the train mean: 2 * 2.2 / (2 + 1.2)
+    vector = project(source, sp.csr_matrix(np.array([[2.0, 0.0, 0.0]])))
+    assert vector[0, 0] == pytest.approx(2 * 2.2 / 3.2)
 
 
 def test_input_order_finds_each_source_where_its_train_mean_sits_in_the_normaliser():

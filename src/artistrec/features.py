@@ -49,15 +49,28 @@ def source_matrix(features: pd.DataFrame, artist_ids: np.ndarray) -> SourceMatri
     return SourceMatrix(artist_ids=artist_ids, keys=keys, counts=counts)
 
 
-def idf(counts: sp.csr_matrix, fit_rows: np.ndarray) -> np.ndarray:
-    """Smoothed inverse document frequency of each key over the ``fit_rows`` artists."""
+@dataclass(frozen=True)
+class WeightingStats:
+    """Corpus statistics of a weighting, fitted on train artists only.
+
+    ``idf``: smoothed inverse document frequency of each key; ``mean_length``: the
+    mean raw row sum (BM25's average document length).
+    """
+
+    idf: np.ndarray
+    mean_length: float
+
+
+def fit_weighting(counts: sp.csr_matrix, fit_rows: np.ndarray) -> WeightingStats:
     fitted = counts[fit_rows]
     document_frequency = np.bincount(fitted.indices, minlength=counts.shape[1])
-    return np.log((1.0 + fitted.shape[0]) / (1.0 + document_frequency)) + 1.0
+    idf = np.log((1.0 + fitted.shape[0]) / (1.0 + document_frequency)) + 1.0
+    mean_length = float(fitted.sum(axis=1).mean()) if fitted.shape[0] else 1.0
+    return WeightingStats(idf=idf, mean_length=max(mean_length, 1e-12))
 
 
-def weigh(counts: sp.csr_matrix, weighting: str, fit_rows: np.ndarray) -> sp.csr_matrix:
-    """Apply a weighting; any corpus statistic comes from ``fit_rows`` only.
+def weigh(counts: sp.csr_matrix, weighting: str, stats: WeightingStats) -> sp.csr_matrix:
+    """Apply a weighting to raw counts, with statistics fitted on train artists.
 
     - ``raw``: counts as they are;
     - ``log``: log(1 + count), damping heavy users and tags;
@@ -74,12 +87,11 @@ def weigh(counts: sp.csr_matrix, weighting: str, fit_rows: np.ndarray) -> sp.csr
     if weighting == "bm25":
         k1, b = 1.2, 0.75
         lengths = np.asarray(weighted.sum(axis=1)).ravel()
-        mean_length = max(float(lengths[fit_rows].mean()), 1e-12)
         row_of_entry = np.repeat(np.arange(weighted.shape[0]), np.diff(weighted.indptr))
-        norm = k1 * (1.0 - b + b * lengths[row_of_entry] / mean_length)
+        norm = k1 * (1.0 - b + b * lengths[row_of_entry] / stats.mean_length)
         weighted.data = weighted.data * (k1 + 1.0) / (weighted.data + norm)
     if weighting in ("tfidf", "bm25"):
-        weighted = sp.csr_matrix(weighted @ sp.diags(idf(counts, fit_rows)))
+        weighted = sp.csr_matrix(weighted @ sp.diags(stats.idf))
     return weighted
 
 
@@ -90,7 +102,7 @@ class SvdFeatures:
     explained_variance_ratio: np.ndarray
     components: np.ndarray
     keys: np.ndarray
-    idf: np.ndarray
+    stats: WeightingStats
 
 
 def fit_svd(
@@ -111,7 +123,8 @@ def fit_svd(
     fit_rows = positions(train, matrix.artist_ids)
     if (fit_rows < 0).any():
         raise ValueError("every train artist must have a row in the source matrix")
-    weighted = weigh(matrix.counts, weighting, fit_rows)
+    stats = fit_weighting(matrix.counts, fit_rows)
+    weighted = weigh(matrix.counts, weighting, stats)
     fitted = weighted[fit_rows]
     if fitted.nnz == 0:
         raise InputError(
@@ -133,7 +146,7 @@ def fit_svd(
         explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
         components=svd.components_.astype(np.float32),
         keys=matrix.keys,
-        idf=idf(matrix.counts, fit_rows),
+        stats=stats,
     )
 
 
@@ -146,7 +159,8 @@ def save_svd(path: str, features: SvdFeatures, weighting: str) -> None:
         explained_variance_ratio=features.explained_variance_ratio,
         components=features.components,
         keys=features.keys.astype(str),
-        idf=features.idf,
+        idf=features.stats.idf,
+        mean_length=np.asarray(features.stats.mean_length),
         weighting=np.asarray(weighting),
     )
 

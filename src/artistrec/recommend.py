@@ -3,7 +3,7 @@
 A known artist is fed to the network as its SVD vectors from the run. A new artist
 is described by raw keys of one or more feature sources (for Last.fm-2k, tag names):
 its key-count row is weighted exactly as the SVD step weighted the train artists
-(with the stored IDF) and projected with the stored SVD components; sources it says
+(with the stored IDF and mean row length) and projected with the stored SVD components; sources it says
 nothing about get zero vectors, as for a test artist without that side information.
 """
 
@@ -21,7 +21,7 @@ import scipy.sparse as sp
 
 from artistrec import io
 from artistrec.errors import InputError
-from artistrec.features import weigh
+from artistrec.features import WeightingStats, weigh
 from artistrec.matrices import positions
 
 
@@ -34,7 +34,7 @@ class Source:
     artist_ids: np.ndarray
     vectors: np.ndarray
     keys: np.ndarray
-    idf: np.ndarray
+    stats: WeightingStats
     components: np.ndarray
     weighting: str
 
@@ -47,7 +47,7 @@ class Source:
             artist_ids=data["artist_ids"],
             vectors=data["vectors"],
             keys=data["keys"],
-            idf=data["idf"],
+            stats=WeightingStats(idf=data["idf"], mean_length=float(data["mean_length"])),
             components=data["components"],
             weighting=str(data["weighting"]),
         )
@@ -91,20 +91,8 @@ def key_row(source: Source, keys: list[str]) -> sp.csr_matrix:
 
 
 def project(source: Source, counts: sp.csr_matrix) -> np.ndarray:
-    """SVD vectors of raw key-count rows, weighted as the SVD step weighted the train artists.
-
-    ``features.weigh`` does the per-entry part and the stored train IDF the rest of
-    tfidf. BM25 also needs the train artists' mean row length, which the SVD file
-    does not store, so it is refused.
-    """
-    if source.weighting == "bm25":
-        raise InputError(
-            str(source.path), "weighting", "is bm25, whose train mean row length the SVD file does not store",
-            "use a source weighted raw, log or tfidf",
-        )  # fmt: skip
-    weighted = weigh(counts, "log" if source.weighting == "tfidf" else source.weighting, np.arange(0))
-    if source.weighting == "tfidf":
-        weighted = sp.csr_matrix(weighted @ sp.diags(source.idf))
+    """SVD vectors of raw key-count rows, weighted as the SVD step weighted the train artists."""
+    weighted = weigh(counts, source.weighting, source.stats)
     return np.asarray(weighted @ source.components.T.astype(np.float64), dtype=np.float32)
 
 
