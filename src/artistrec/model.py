@@ -140,6 +140,21 @@ class TargetBatches(keras.utils.PyDataset):
         return self.inputs[rows], self.targets[rows].toarray()
 
 
+class ProgressLog(keras.callbacks.Callback):
+    """A line within an epoch every ``every`` seconds, so a long epoch is never silent."""
+
+    def __init__(self, epoch: int, n_batches: int, every: float = 30.0) -> None:
+        super().__init__()
+        self.epoch, self.n_batches, self.every = epoch, n_batches, every
+        self.last = time.perf_counter()
+
+    def on_train_batch_end(self, batch: int, logs: dict | None = None) -> None:
+        if time.perf_counter() - self.last >= self.every:
+            self.last = time.perf_counter()
+            loss = (logs or {}).get("loss", math.nan)
+            log.info("epoch %d: batch %d/%d loss=%.5f", self.epoch + 1, batch + 1, self.n_batches, float(loss))
+
+
 def with_targets(inputs: np.ndarray, targets: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
     """Keep the artists whose target row is non-empty: an empty row is no distribution."""
     keep = np.diff(targets.indptr) > 0
@@ -269,6 +284,7 @@ def train(
             initial_epoch=epoch,
             epochs=epoch + 1,
             shuffle=False,  # the order is epoch_order's; Keras would shuffle batches from global state
+            callbacks=[ProgressLog(epoch, len(batches))],
             verbose=0,
         ).history
         row = {

@@ -63,13 +63,16 @@ def evaluate_step(
     train_blocks = [stack_vectors([path], train_ids) for path in svd_files]
     test_inputs = np.hstack(test_blocks)
     without_features = ~np.abs(test_inputs).any(axis=1)
-    method_scores = {
-        "network": scores(model, test_inputs),
-        "popularity": ev.popularity_scores(test.shape[0], chosen.shape[0]),
-        "content_knn": ev.content_knn_scores(test_blocks, train_blocks, io.read_sparse(targets_file), settings["knn_k"]),
-    }
+    log.info("scoring %d test artists over %d candidates: network", test.shape[0], chosen.shape[0])
+    method_scores = {"network": scores(model, test_inputs)}
+    method_scores["popularity"] = ev.popularity_scores(test.shape[0], chosen.shape[0])
+    log.info("content_knn: %d nearest of %d train artists", settings["knn_k"], train_ids.shape[0])
+    method_scores["content_knn"] = ev.content_knn_scores(
+        test_blocks, train_blocks, io.read_sparse(targets_file), settings["knn_k"]
+    )
     recommended = {method: ev.rank(s, settings["top_k"]) for method, s in method_scores.items()}
     artist_ids = all_artists(parts)
+    log.info("ground truth: co-listening of %d test artists with %d artists", test.shape[0], artist_ids.shape[0])
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
     sizes, hits = ev.relevance(listen, artist_ids, test, chosen, recommended)
     log.info(
