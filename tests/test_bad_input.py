@@ -184,40 +184,6 @@ class GoodRun:
         )
 
 
-@pytest.mark.parametrize("case", BAD_CUSTOM_LISTENING, ids=ids)
-def test_bad_custom_listening_input_stops_with_one_line_and_keeps_the_earlier_tables(case: Bad, tmp_path: Path):
-    run = GoodRun(tmp_path, "custom")
-    earlier = snapshot(run.out)
-    put(run.folder / case.file, case.content)
-    with pytest.raises(InputError) as raised:
-        run.ingest_listening()
-    assert_one_line(raised.value, run.folder / case.file, case.field)
-    assert snapshot(run.out) == earlier
-
-
-@pytest.mark.parametrize("case", REPAIRED_CUSTOM_LISTENING, ids=ids)
-def test_harmless_custom_listening_input_is_repaired_and_logged(case: Repaired, tmp_path: Path, caplog):
-    run = GoodRun(tmp_path, "custom")
-    clean = io.read_parquet(run.out / "interactions.parquet")
-    put(run.folder / case.file, case.content)
-    with caplog.at_level(logging.INFO, logger="artistrec"):
-        run.ingest_listening()
-    assert case.logged in caplog.text
-    pd.testing.assert_frame_equal(io.read_parquet(run.out / "interactions.parquet"), clean)
-
-
-@pytest.mark.parametrize("case", BAD_CUSTOM_FEATURES, ids=ids)
-def test_bad_custom_feature_table_stops_with_one_line_and_keeps_the_earlier_table(case: Bad, tmp_path: Path):
-    run = GoodRun(tmp_path, "custom")
-    run.ingest_feature("likes")
-    earlier = snapshot(run.out)
-    put(run.folder / case.file, case.content)
-    with pytest.raises(InputError) as raised:
-        run.ingest_feature("likes")
-    assert_one_line(raised.value, run.folder / case.file, case.field)
-    assert snapshot(run.out) == earlier
-
-
 @pytest.mark.parametrize("case", REPAIRED_CUSTOM_FEATURES, ids=ids)
 def test_harmless_custom_feature_input_is_repaired_and_logged(case: Repaired, tmp_path: Path, caplog):
     run = GoodRun(tmp_path, "custom")
@@ -297,9 +263,21 @@ BAD_LASTFM_FEATURES = [
 ]  # fmt: skip
 
 
-@pytest.mark.parametrize("case", BAD_LASTFM_LISTENING, ids=ids)
-def test_bad_lastfm_listening_input_stops_with_one_line_and_keeps_the_earlier_tables(case: Bad, tmp_path: Path):
-    run = GoodRun(tmp_path, "lastfm-2k")
+def by_dataset(**cases: list) -> list:
+    """``(dataset, case)`` pairs, with ids that name both."""
+    return [
+        pytest.param(dataset.replace("_", "-"), case, id=f"{dataset}-{ids(case)}")
+        for dataset, cs in cases.items()
+        for case in cs
+    ]
+
+
+FEATURE_SOURCE = {"custom": "likes", "lastfm-2k": "tags"}
+
+
+@pytest.mark.parametrize(("dataset", "case"), by_dataset(custom=BAD_CUSTOM_LISTENING, lastfm_2k=BAD_LASTFM_LISTENING))
+def test_bad_listening_input_stops_with_one_line_and_keeps_the_earlier_tables(dataset: str, case: Bad, tmp_path: Path):
+    run = GoodRun(tmp_path, dataset)
     earlier = snapshot(run.out)
     put(run.folder / case.file, case.content)
     with pytest.raises(InputError) as raised:
@@ -308,9 +286,11 @@ def test_bad_lastfm_listening_input_stops_with_one_line_and_keeps_the_earlier_ta
     assert snapshot(run.out) == earlier
 
 
-@pytest.mark.parametrize("case", REPAIRED_LASTFM_LISTENING, ids=ids)
-def test_harmless_lastfm_listening_input_is_repaired_and_logged(case: Repaired, tmp_path: Path, caplog):
-    run = GoodRun(tmp_path, "lastfm-2k")
+@pytest.mark.parametrize(
+    ("dataset", "case"), by_dataset(custom=REPAIRED_CUSTOM_LISTENING, lastfm_2k=REPAIRED_LASTFM_LISTENING)
+)
+def test_harmless_listening_input_is_repaired_and_logged(dataset: str, case: Repaired, tmp_path: Path, caplog):
+    run = GoodRun(tmp_path, dataset)
     clean = io.read_parquet(run.out / "interactions.parquet")
     put(run.folder / case.file, case.content)
     with caplog.at_level(logging.INFO, logger="artistrec"):
@@ -319,14 +299,14 @@ def test_harmless_lastfm_listening_input_is_repaired_and_logged(case: Repaired, 
     pd.testing.assert_frame_equal(io.read_parquet(run.out / "interactions.parquet"), clean)
 
 
-@pytest.mark.parametrize("case", BAD_LASTFM_FEATURES, ids=ids)
-def test_bad_lastfm_tag_input_stops_with_one_line_and_keeps_the_earlier_table(case: Bad, tmp_path: Path):
-    run = GoodRun(tmp_path, "lastfm-2k")
-    run.ingest_feature("tags")
+@pytest.mark.parametrize(("dataset", "case"), by_dataset(custom=BAD_CUSTOM_FEATURES, lastfm_2k=BAD_LASTFM_FEATURES))
+def test_a_bad_feature_table_stops_with_one_line_and_keeps_the_earlier_table(dataset: str, case: Bad, tmp_path: Path):
+    run = GoodRun(tmp_path, dataset)
+    run.ingest_feature(FEATURE_SOURCE[dataset])
     earlier = snapshot(run.out)
     put(run.folder / case.file, case.content)
     with pytest.raises(InputError) as raised:
-        run.ingest_feature("tags")
+        run.ingest_feature(FEATURE_SOURCE[dataset])
     assert_one_line(raised.value, run.folder / case.file, case.field)
     assert snapshot(run.out) == earlier
 
