@@ -6,13 +6,45 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
+# Integer ids spanning at most this many times their count are looked up in a table
+# (one pass over the ids) instead of by binary search (~log2(count) random reads each).
+DENSE_SPAN = 8
+
+
+def _dense_span(ids: np.ndarray, count: int) -> tuple[int, int] | None:
+    """``(smallest id, span)`` where ``ids`` are integers dense enough for a lookup table, else None."""
+    if ids.shape[0] == 0 or not np.issubdtype(ids.dtype, np.integer):
+        return None
+    low, high = int(ids.min()), int(ids.max())
+    span = high - low + 1
+    return (low, span) if span <= DENSE_SPAN * max(count, 1) + 1024 else None
+
 
 def positions(ids: np.ndarray, order: np.ndarray) -> np.ndarray:
-    """Position of each of ``ids`` in ``order`` (which must be sorted), or -1 where absent."""
+    """Position of each of ``ids`` in ``order`` (which must be sorted and unique), or -1 where absent."""
     if order.shape[0] == 0:
         return np.full(ids.shape[0], -1, dtype=np.int64)
-    where = np.clip(np.searchsorted(order, ids), 0, order.shape[0] - 1)
-    return np.where(order[where] == ids, where, -1)
+    dense = _dense_span(order, order.shape[0]) if np.issubdtype(ids.dtype, np.integer) else None
+    if dense is None:
+        where = np.clip(np.searchsorted(order, ids), 0, order.shape[0] - 1)
+        return np.where(order[where] == ids, where, -1)
+    low, span = dense
+    table = np.full(span, -1, dtype=np.int64)
+    table[order - low] = np.arange(order.shape[0])
+    offset = ids - low
+    inside = (offset >= 0) & (offset < span)
+    return np.where(inside, table[np.where(inside, offset, 0)], -1)
+
+
+def unique_ids(ids: np.ndarray) -> np.ndarray:
+    """The sorted distinct values of ``ids`` (``np.unique``, in one pass where the ids are dense integers)."""
+    dense = _dense_span(ids, ids.shape[0])
+    if dense is None:
+        return np.unique(ids)
+    low, span = dense
+    present = np.zeros(span, dtype=bool)
+    present[ids - low] = True
+    return (np.flatnonzero(present) + low).astype(ids.dtype)
 
 
 def listeners(interactions: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matrix:
@@ -21,11 +53,12 @@ def listeners(interactions: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matr
     Listening weights (play counts) are ignored: the target and the ground truth
     count distinct listeners, as in the notebook.
     """
-    users, user_index = np.unique(interactions["user_id"].to_numpy(), return_inverse=True)
+    user_ids = interactions["user_id"].to_numpy()
+    users = unique_ids(user_ids)
     rows = positions(interactions["artist_id"].to_numpy(), artist_ids)
     keep = rows >= 0
     matrix = sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], user_index[keep])),
+        (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], positions(user_ids[keep], users))),
         shape=(artist_ids.shape[0], users.shape[0]),
     )
     matrix.sum_duplicates()
