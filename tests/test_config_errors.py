@@ -93,7 +93,9 @@ def test_a_custom_file_that_does_not_exist_is_named_before_any_job(tmp_path: Pat
     with pytest.raises(InputError, match=r"^config: datasets\.custom\.features\.likes\.path: "):
         validate(config, SCHEMA)
     (tmp_path / "data" / "likes.csv").write_text("artists,user_id\n2,1\n", encoding="utf-8")
-    validate(config, SCHEMA)
+    # the files exist now; the next check reads them: one listened artist is too few for 1000 candidates
+    with pytest.raises(InputError, match=r"^config: n_candidates: is 1000 but the data has at most 1 train artists"):
+        validate(config, SCHEMA)
 
 
 def test_a_lastfm_folder_without_its_files_is_named_before_any_job(tmp_path: Path, monkeypatch):
@@ -106,6 +108,14 @@ def test_a_lastfm_folder_without_its_files_is_named_before_any_job(tmp_path: Pat
         validate(changed("dataset", "lastfm-2k"), SCHEMA)
     monkeypatch.delenv("LASTFM_2K_DIR")
     validate(changed("dataset", "lastfm-2k"), SCHEMA)  # no folder given: the checked download provides it
+
+
+def test_an_svd_dim_above_the_columns_of_real_data_is_named_before_any_job(lastfm_dir: Path, monkeypatch):
+    monkeypatch.setenv("LASTFM_2K_DIR", str(lastfm_dir))
+    config = changed("datasets.lastfm-2k.features.taggers.dim", 5000) | {"dataset": "lastfm-2k"}
+    # Last.fm-2k has fewer than 2,000 users, so fewer taggers.
+    with pytest.raises(InputError, match=r"^config: datasets\.lastfm-2k\.features\.taggers\.dim: is 5000 but source"):
+        validate(config, SCHEMA)
 
 
 # --- through Snakemake -------------------------------------------------------------------
@@ -139,8 +149,13 @@ def config_error_line(finished: subprocess.CompletedProcess, key: str) -> str:
         ({"split": {"test_fraction": 1.0}}, "split.test_fraction"),
         ({"split": {"test_fraction": 0.6, "valid_fraction": 0.9}}, "split.valid_fraction"),
         ({"dataset": "custom", "datasets": {"custom": {"features": CUSTOM_LIKES}}}, "datasets.custom.interactions"),
+        ({"n_candidates": 100_000}, "n_candidates"),
+        ({"datasets": {"demo": {"features": {"tags": {"dim": 100_000, "weighting": "log"}}}}}, "datasets.demo.features.tags.dim"),
     ],
-    ids=["unknown-key", "wrong-type", "no-feature-source", "fraction-1", "fractions-sum", "missing-custom-file"],
+    ids=[
+        "unknown-key", "wrong-type", "no-feature-source", "fraction-1", "fractions-sum", "missing-custom-file",
+        "more-candidates-than-artists", "dim-above-columns",
+    ],  # fmt: skip
 )
 def test_a_dry_run_fails_on_a_bad_config_naming_the_key(workdir: Path, config: dict[str, Any], key: str):
     finished = snakemake_with(workdir, config, "-n")
@@ -155,27 +170,26 @@ def test_no_job_runs_with_a_bad_config(workdir: Path):
     assert not (workdir / "results").exists() and not (workdir / "logs").exists()
 
 
-def test_too_many_candidates_and_a_too_large_dim_stop_at_their_jobs_and_keep_the_earlier_model(
+def test_too_many_candidates_for_the_actual_data_stop_the_candidates_job_and_keep_the_earlier_model(
     demo_run: Path, tmp_path: Path
 ):
-    """Both depend on the data, so the candidates and svd jobs check them; with --keep-going both report.
-
-    Training needs both, so it never starts, and the model of the earlier run stays as it was.
+    """Before any job the limit is checked against an upper bound of the train artists; one
+    candidate more than the actual train artists passes that bound and is caught by the
+    candidates job. Training never starts, and the model of the earlier run stays as it was.
     """
     workdir = tmp_path / "wf"
     shutil.copytree(demo_run, workdir, symlinks=True)
     results = workdir / "results" / "demo"
     earlier_model = (results / "model.h5").read_bytes()
+    n_train = len((results / "split" / "train.txt").read_text().split())
     tiny = yaml.safe_load(TEST_CONFIG.read_text(encoding="utf-8"))
-    tiny["n_candidates"] = 100_000
-    tiny["datasets"]["demo"]["features"]["tags"]["dim"] = 100_000
-    finished = snakemake_with(workdir, tiny, "--keep-going", "--", "results/demo/model.h5")
+    tiny["n_candidates"] = n_train + 1
+    finished = snakemake_with(workdir, tiny, "--", "results/demo/model.h5")
     assert finished.returncode != 0
     assert config_error_line(finished, "n_candidates").startswith(
-        "error: config: n_candidates: is 100000 but there are only "
+        f"error: config: n_candidates: is {n_train + 1} but there are only {n_train} train artists"
     )
-    assert "is 100000 but source 'tags' has only " in config_error_line(finished, "features.tags.dim")
     assert not re.search(r"^\s*(local)?rule train:", finished.stdout, flags=re.MULTILINE)
     assert (results / "model.h5").read_bytes() == earlier_model
-    assert not (results / "candidates.txt").exists() and not (results / "svd" / "tags.npz").exists()
+    assert not (results / "candidates.txt").exists()
     assert not list(results.rglob(".*")), "a temporary file was left behind"

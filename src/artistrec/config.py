@@ -8,9 +8,14 @@ from pathlib import Path
 from typing import Any
 
 import jsonschema
+import pyarrow
+import pyarrow.compute
+import pyarrow.csv
 import yaml
 
+from artistrec.demo import DemoSpec
 from artistrec.errors import InputError
+from artistrec.split import split_sizes
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +69,7 @@ def check_rules(config: dict[str, Any]) -> None:
             "name at least one source of side information",
         )
     check_raw_files(config)
+    check_data_limits(config)
 
 
 def check_raw_files(config: dict[str, Any]) -> None:
@@ -99,6 +105,71 @@ def check_raw_files(config: dict[str, Any]) -> None:
                     f"folder {folder!r} has no {missing[0]}",
                     "point it at the unpacked hetrec2011-lastfm-2k folder, or unset it to download the archive",
                 )
+
+
+def check_data_limits(config: dict[str, Any]) -> None:
+    """``n_candidates`` and each SVD ``dim`` against what the raw data can offer at most.
+
+    The bounds come from the generator's settings (demo) or from the distinct ids in
+    the raw files (read column-wise, without validation), and are never below the
+    true counts: an error here is certain, while a limit the bound cannot see is still
+    caught, naming the same key, by the candidates or svd job.
+    """
+    bounds = data_bounds(config)
+    if bounds is None:
+        return
+    n_artists, n_keys = bounds
+    n_train, _, _ = split_sizes(n_artists, config["split"]["test_fraction"], config["split"]["valid_fraction"])
+    if config["n_candidates"] > n_train:
+        raise InputError(
+            "config",
+            "n_candidates",
+            f"is {config['n_candidates']} but the data has at most {n_train} train artists",
+            f"set n_candidates to at most {n_train}",
+        )
+    dataset = config["dataset"]
+    for source, settings in config["datasets"][dataset]["features"].items():
+        if source in n_keys and settings["dim"] >= n_keys[source]:
+            raise InputError(
+                "config",
+                f"datasets.{dataset}.features.{source}.dim",
+                f"is {settings['dim']} but source '{source}' has at most {n_keys[source]} columns",
+                f"set it below {n_keys[source]}",
+            )
+
+
+def data_bounds(config: dict[str, Any]) -> tuple[int, dict[str, int]] | None:
+    """Upper bounds of (listened artists, columns per feature source), or None if unknown yet."""
+    dataset = config["dataset"]
+    if dataset == "demo":
+        spec = DemoSpec(**config["datasets"]["demo"]["generator"])
+        keys = {"likes": spec.n_users, "playlists": spec.n_playlists, "tags": spec.n_genres * spec.tags_per_genre}
+        return spec.n_artists, keys
+    try:
+        if dataset == "lastfm-2k":
+            folder = Path(lastfm_2k_dir(config, ""))
+            artists = _distinct(folder / "user_artists.dat", "artistID", "\t", "utf-8")
+            keys = {
+                "tags": _distinct(folder / "user_taggedartists.dat", "tagID", "\t", "utf-8"),
+                "taggers": _distinct(folder / "user_taggedartists.dat", "userID", "\t", "utf-8"),
+            }
+            return artists, keys
+        custom = config["datasets"]["custom"]
+        artists = _distinct(Path(custom["interactions"]), "artists", ",", "utf-8-sig")
+        keys = {s: _distinct(Path(v["path"]), v["key"], ",", "utf-8-sig") for s, v in custom["features"].items()}
+        return artists, keys
+    except (OSError, ValueError, KeyError, pyarrow.ArrowException):
+        return None  # unreadable raw data: the ingest jobs report exactly what is wrong
+
+
+def _distinct(path: Path, column: str, separator: str, encoding: str) -> int:
+    table = pyarrow.csv.read_csv(
+        path,
+        read_options=pyarrow.csv.ReadOptions(encoding=encoding),
+        parse_options=pyarrow.csv.ParseOptions(delimiter=separator),
+        convert_options=pyarrow.csv.ConvertOptions(include_columns=[column], column_types={column: pyarrow.string()}),
+    )
+    return len(pyarrow.compute.unique(table.column(column)))
 
 
 def feature_settings(config: dict[str, Any], dataset: str) -> dict[str, dict[str, Any]]:

@@ -14,6 +14,13 @@ class Split:
     test: np.ndarray
 
 
+def split_sizes(n_artists: int, test_fraction: float, valid_fraction: float) -> tuple[int, int, int]:
+    """How many train, valid and test artists a split of ``n_artists`` has."""
+    n_test = int(round(test_fraction * n_artists))
+    n_valid = int(round(valid_fraction * (n_artists - n_test)))
+    return n_artists - n_test - n_valid, n_valid, n_test
+
+
 def split_artists(artist_ids: np.ndarray, test_fraction: float, valid_fraction: float, seed: int) -> Split:
     """Split artist ids into disjoint sorted train, valid and test sets.
 
@@ -23,8 +30,7 @@ def split_artists(artist_ids: np.ndarray, test_fraction: float, valid_fraction: 
     """
     ids = np.unique(np.asarray(artist_ids, dtype=np.int64))
     order = np.random.default_rng(seed).permutation(ids.shape[0])
-    n_test = int(round(test_fraction * ids.shape[0]))
-    n_valid = int(round(valid_fraction * (ids.shape[0] - n_test)))
+    _, n_valid, n_test = split_sizes(ids.shape[0], test_fraction, valid_fraction)
     test = np.sort(ids[order[:n_test]])
     valid = np.sort(ids[order[n_test : n_test + n_valid]])
     train = np.sort(ids[order[n_test + n_valid :]])
