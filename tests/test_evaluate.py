@@ -58,3 +58,20 @@ def test_bootstrap_interval_brackets_the_mean():
     values = np.random.default_rng(0).random(500)
     low, high = ev.bootstrap_interval(values, 300, seed=0)
     assert low < values.mean() < high
+
+
+def test_rank_is_a_stable_sort_of_each_row_cut_at_k():
+    rng = np.random.default_rng(0)
+    for n_columns in (5, 64, 200, 1000):
+        scores = np.round(rng.standard_normal((30, n_columns)), 1).astype(np.float32)  # many ties
+        scores[:5] = 0.0  # a whole row tied
+        for k in (1, 7, 20):
+            expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
+            assert ev.rank(scores, k).tolist() == expected.tolist()
+
+
+def test_content_knn_gives_a_query_without_side_information_zero_scores_without_searching():
+    train = [np.eye(3)]
+    targets = sp.csr_matrix(np.eye(3, dtype=np.float32))
+    scores = ev.content_knn_scores([np.array([[0.0, 0.0, 0.0], [0.0, 2.0, 0.0]])], train, targets, k=1)
+    assert scores.tolist() == [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]

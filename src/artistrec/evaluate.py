@@ -5,8 +5,9 @@ any of its listeners, itself excluded. MAP@K has exactly ``ml_metrics.apk``
 semantics, except that test artists with an empty ground truth are left out (apk
 scores them 1.0, which would inflate MAP) and counted separately.
 
-Nothing is dense beyond (test artists x candidates): the ground truth is computed in
-chunks of test artists and only looked up at the recommended positions.
+Nothing is dense beyond (test artists x candidates), and (a chunk of queries x
+train artists) in the kNN baseline: the ground truth is sparse, computed in chunks
+of test artists, and made dense only over the candidate columns.
 """
 
 from __future__ import annotations
@@ -15,18 +16,46 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.matrices import positions
-from artistrec.targets import CHUNK_ROWS, co_listen
+from artistrec.targets import co_listen_chunks
 
 K_VALUES = (1, 5, 10, 20)
 
 
-def rank(scores: np.ndarray, top_k: int) -> np.ndarray:
-    """Candidate positions of the ``top_k`` highest scores per row, best first.
+# rank deals each row into this many groups per wanted score.
+GROUPS_PER_K = 4
 
-    Fully sorted (the notebook's unordered ``argpartition`` is the bug this avoids);
-    ties go to the more popular candidate (smaller position).
+
+def rank(scores: np.ndarray, k: int) -> np.ndarray:
+    """Per row, the positions of the ``k`` highest scores, best first; ties go to the smaller position.
+
+    Fully ordered (the notebook's unordered ``argpartition`` is the bug this avoids),
+    and exactly a stable descending sort cut at k, without sorting whole rows. The
+    columns are dealt into ``g >= k`` groups (column j to group j mod g, so a group
+    maximum is an elementwise maximum of contiguous slices). At least k scores reach the k-th highest group
+    maximum, so every score of the top k reaches it too; only the scores that
+    reach it (about 1-2 k per row unless many are tied) are sorted.
     """
-    return np.argsort(-scores, axis=1, kind="stable")[:, :top_k]
+    n_rows, n_columns = scores.shape
+    k = min(k, n_columns)
+    if k == 0 or n_rows == 0:
+        return np.empty((n_rows, k), dtype=np.int64)
+    groups = min(n_columns, GROUPS_PER_K * k)
+    whole = n_columns // groups * groups
+    group_max = scores[:, :whole].reshape(n_rows, -1, groups).max(axis=1)
+    tail = n_columns - whole
+    group_max[:, :tail] = np.maximum(group_max[:, :tail], scores[:, whole:])
+    threshold = np.partition(group_max, groups - k, axis=1)[:, groups - k]
+    rows, columns = np.divmod(np.flatnonzero(scores >= threshold[:, None]), n_columns)
+    # The scores that reach the threshold, left-aligned per row in ascending column
+    # order and padded with +inf: a stable sort of their negatives ranks them.
+    counts = np.bincount(rows, minlength=n_rows)
+    slot = np.arange(rows.shape[0]) - np.concatenate([[0], np.cumsum(counts)[:-1]])[rows]
+    keys = np.full((n_rows, counts.max()), np.inf)
+    keys[rows, slot] = -scores[rows, columns]
+    candidates = np.zeros(keys.shape, dtype=np.int64)
+    candidates[rows, slot] = columns
+    best = np.argsort(keys, axis=1, kind="stable")[:, :k]
+    return np.take_along_axis(candidates, best, axis=1)
 
 
 def relevance(
@@ -46,19 +75,15 @@ def relevance(
     all_rows = np.arange(artist_ids.shape[0])
     sizes = np.zeros(test.shape[0], dtype=np.int64)
     hits = {method: np.zeros(top.shape, dtype=bool) for method, top in recommended.items()}
-    for start in range(0, test.shape[0], CHUNK_ROWS):
-        chunk = slice(start, start + CHUNK_ROWS)
-        truth = co_listen(listen, test_rows[chunk], all_rows)
-        truth.data[:] = 1.0
-        # The artist itself is always co-listened with itself; it is never in its truth.
-        own = np.asarray(truth[np.arange(truth.shape[0]), test_rows[chunk]]).ravel()
-        sizes[chunk] = np.diff(truth.indptr) - (own > 0)
+    has_listeners = np.diff(listen.indptr)[test_rows] > 0
+    for chunk, truth in co_listen_chunks(listen, test_rows, all_rows):
+        # An artist with a listener is co-listened with itself; it is never in its truth.
+        sizes[chunk] = np.diff(truth.indptr) - has_listeners[chunk]
+        in_truth = truth[:, candidate_rows].toarray() > 0  # chunk x candidates
         for method, top in recommended.items():
             block = top[chunk]
-            columns = candidate_rows[block]
-            found = np.asarray(truth[np.repeat(np.arange(block.shape[0]), block.shape[1]), columns.ravel()]).ravel()
-            is_self = candidates[block].ravel() == np.repeat(test[chunk], block.shape[1])
-            hits[method][chunk] = ((found > 0) & ~is_self).reshape(block.shape)
+            is_self = candidates[block] == test[chunk, None]
+            hits[method][chunk] = np.take_along_axis(in_truth, block, axis=1) & ~is_self
     return sizes, hits
 
 
@@ -113,6 +138,8 @@ def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
 
 
+# Elements of one chunk of dense (queries x train artists) similarities: 2**25 float32 are 128 MB.
+CHUNK_ELEMENTS = 2**25
 def content_knn_scores(
     query_blocks: list[np.ndarray],
     train_blocks: list[np.ndarray],
@@ -124,18 +151,24 @@ def content_knn_scores(
     Each source's SVD vectors are L2-normalised and concatenated (so every source
     weighs the same), then normalised again: the dot product is the cosine
     similarity. Each query's ``k`` most similar train artists (positive similarity
-    only) vote with their target rows, weighted by similarity. A query without side
-    information gets all-zero scores, which ``rank`` turns into popularity order.
+    only; ties to the earlier train artist) vote with their target rows, weighted
+    by similarity. A query without side information gets all-zero scores, which
+    ``rank`` turns into popularity order. Similarities are dense only for a chunk
+    of queries at a time, sized so that it holds about ``CHUNK_ELEMENTS``.
     """
     queries = normalise_rows(np.hstack([normalise_rows(b) for b in query_blocks]))
     train = normalise_rows(np.hstack([normalise_rows(b) for b in train_blocks]))
     k = min(k, train.shape[0])
     scores = np.zeros((queries.shape[0], train_targets.shape[1]), dtype=np.float32)
-    for start in range(0, queries.shape[0], CHUNK_ROWS):
-        similarity = queries[start : start + CHUNK_ROWS] @ train.T
-        nearest = np.argpartition(-similarity, k - 1, axis=1)[:, :k]
+    informed = np.flatnonzero(np.abs(queries).sum(axis=1) > 0)
+    train_t = np.ascontiguousarray(train.T)
+    chunk_rows = max(1, CHUNK_ELEMENTS // max(1, train.shape[0]))
+    for start in range(0, informed.shape[0], chunk_rows):
+        rows = informed[start : start + chunk_rows]
+        similarity = queries[rows] @ train_t
+        nearest = rank(similarity, k)
         weights = np.clip(np.take_along_axis(similarity, nearest, axis=1), 0.0, None)
-        rows = np.repeat(np.arange(nearest.shape[0]), k)
-        votes = sp.csr_matrix((weights.ravel(), (rows, nearest.ravel())), shape=similarity.shape)
-        scores[start : start + CHUNK_ROWS] = (votes @ train_targets).toarray()
+        voters = np.repeat(np.arange(rows.shape[0]), k)
+        votes = sp.csr_matrix((weights.ravel(), (voters, nearest.ravel())), shape=similarity.shape)
+        scores[rows] = (votes @ train_targets).toarray()
     return scores

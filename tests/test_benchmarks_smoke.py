@@ -1,0 +1,72 @@
+"""The benchmark scripts run on tiny inputs (nothing here is timed; benchmarks/ measures speed)."""
+
+from __future__ import annotations
+
+import copy
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import yaml
+from snakemake.utils import update_config
+
+from artistrec import config as artistrec_config
+from artistrec import demo
+from artistrec.io import read_parquet
+from conftest import REPO
+
+sys.path.insert(0, str(REPO / "benchmarks"))
+import evaluation_vs_notebook  # noqa: E402
+import scale  # noqa: E402
+
+
+def tiny_interactions() -> pd.DataFrame:
+    listening = demo.generate(demo.DemoSpec(n_users=150, n_artists=250, n_playlists=20, tag_events=200))["users_artists"]
+    return pd.DataFrame({"user_id": listening["user_id"], "artist_id": listening["artists"], "weight": 1.0})
+
+
+def test_the_notebook_loop_and_artistrec_give_the_same_map_on_the_same_split_and_scores():
+    settings = {"test_fraction": 0.2, "valid_fraction": 0.1, "seed": 3, "n_candidates": 60}
+    rows = evaluation_vs_notebook.compare(tiny_interactions(), settings, repeats=1)
+    assert [row["scores"] for row in rows] == ["popularity", "random"]
+    for row in rows:
+        assert row["difference"] <= evaluation_vs_notebook.TOLERANCE
+        assert 0 < row["map"][20] <= 1
+    assert rows[0]["map"] != rows[1]["map"]  # two different rankings really were scored
+    assert "x |" in evaluation_vs_notebook.table(rows, repeats=1)
+
+
+def test_the_notebook_loop_leaves_out_artists_without_ground_truth_like_artistrec():
+    # user 1 listens to artists 10 and 20; user 2 only to 30, so 30 has no co-listened artist.
+    user_artists = pd.DataFrame({"user_id": [1, 1, 2], "artists": [10, 20, 30]})
+    scores = np.array([[1.0, 0.0], [0.0, 1.0]])
+    maps = evaluation_vs_notebook.notebook_map(scores, user_artists, test=np.array([10, 30]), artists_idxs_for_rec=np.array([20, 10]))
+    assert maps[1] == 1.0  # only artist 10 counts, and its top recommendation (20) is a hit
+
+
+def test_the_scale_configfile_sets_known_keys_to_last_fm_360k_sizes():
+    base = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
+    merged = copy.deepcopy(base)
+    update_config(merged, scale.scale_config(1.0, max_epochs=2))
+    artistrec_config.validate(merged, REPO / "workflow" / "schemas" / "config.schema.yaml")
+    generator = merged["datasets"]["demo"]["generator"]
+    assert (generator["n_users"], generator["n_artists"]) == (360_000, 160_000)
+    assert merged["model"]["max_epochs"] == 2
+
+
+def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: Path):
+    summary = scale.collect(demo_run, fraction=0.01, wall_s=1.0)
+    assert summary["listens"] == len(read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet"))
+    assert {"demo_data", "ingest", "targets", "train", "evaluate"} <= set(summary["steps"])
+    assert all(step["s"] > 0 and step["max_rss_mb"] > 0 for step in summary["steps"].values())
+    assert summary["epoch_seconds"]
+    # A run twice the size that took twice as long: every time exponent is 1.
+    doubled = copy.deepcopy(summary)
+    doubled.update(fraction=0.02, listens=2 * summary["listens"])
+    for step in doubled["steps"].values():
+        step["s"] *= 2
+    text = scale.tables([doubled, summary])
+    evaluate_row = next(line for line in text.splitlines() if line.startswith("| evaluate |"))
+    assert evaluate_row.split("|")[-2].strip() == "1.00"
+    assert scale.step_order([summary])[-1] == "train"
