@@ -382,7 +382,8 @@ def custom_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
     )
     custom = {"interactions": "data/users_artists.csv", "artists": None}
     custom["features"] = {"likes": {"path": "data/likes.csv", "key": "user_id", "dim": 2, "weighting": "log"}}
-    (workdir / "custom.yaml").write_text(yaml.safe_dump({"dataset": "custom", "datasets": {"custom": custom}}))
+    settings = {"dataset": "custom", "n_candidates": 10, "datasets": {"custom": custom}}  # 30 artists in all
+    (workdir / "custom.yaml").write_text(yaml.safe_dump(settings))
     finished = run_custom(workdir)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     return workdir
@@ -419,8 +420,8 @@ def test_snakemake_stops_on_bad_input_with_one_line_and_leaves_every_other_artif
     cases = [
         (
             "likes.csv",
-            "artists,user_id\n1,2\n1,\n",
-            "error: data/likes.csv: column 'user_id' line 3: is empty (a missing value); fix: ",
+            "artists,user_id\n1,2\n1,3\n2,4\n1,\n",
+            "error: data/likes.csv: column 'user_id' line 5: is empty (a missing value); fix: ",
             {"data/features_likes.parquet"},
         ),
         (
