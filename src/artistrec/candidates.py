@@ -8,9 +8,17 @@ import pandas as pd
 from artistrec.errors import InputError
 
 
-def listener_counts(interactions: pd.DataFrame) -> pd.Series:
-    """Distinct listeners per artist id."""
-    return interactions.groupby("artist_id")["user_id"].nunique()
+def by_popularity(interactions: pd.DataFrame, artist_ids: np.ndarray | None = None) -> pd.Series:
+    """Distinct listeners per artist, most listened first, ties to the smaller id.
+
+    ``artist_ids``: rank only these (an artist nobody listens to counts 0); default:
+    every listened artist.
+    """
+    counts = interactions.groupby("artist_id")["user_id"].nunique()
+    if artist_ids is not None:
+        counts = counts.reindex(artist_ids, fill_value=0)
+    order = np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))
+    return counts.iloc[order]
 
 
 def select_candidates(interactions: pd.DataFrame, train: np.ndarray, n_candidates: int) -> np.ndarray:
@@ -26,6 +34,4 @@ def select_candidates(interactions: pd.DataFrame, train: np.ndarray, n_candidate
             f"is {n_candidates} but there are only {train.shape[0]} train artists",
             f"set n_candidates to at most {train.shape[0]}",
         )
-    counts = listener_counts(interactions).reindex(train, fill_value=0)
-    order = np.lexsort((train, -counts.to_numpy()))
-    return train[order[:n_candidates]]
+    return by_popularity(interactions, train).index.to_numpy()[:n_candidates]

@@ -19,6 +19,7 @@ import pandas as pd
 import yaml
 
 from artistrec import io, plots
+from artistrec.candidates import by_popularity
 from artistrec.compare import INTERVAL_KEY, METRIC_LABELS
 from artistrec.matrices import listeners, positions, unique_ids
 from artistrec.targets import co_listen
@@ -111,9 +112,7 @@ def metrics_step(metrics_file: str, table_out: str, figure_out: str) -> None:
 
 def example_artists(interactions: pd.DataFrame, test: np.ndarray, n_examples: int) -> np.ndarray:
     """The ``n_examples`` test artists with most distinct listeners: the names a reader knows."""
-    counts = interactions.loc[interactions["artist_id"].isin(test)].groupby("artist_id")["user_id"].nunique()
-    order = np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))
-    return counts.index.to_numpy()[order[:n_examples]]
+    return by_popularity(interactions, test).index.to_numpy()[:n_examples]
 
 
 def examples_table(
@@ -196,9 +195,8 @@ def explained_variance_step(svd_files: list[str], sources: list[str], out: str) 
 
 
 def long_tail_step(interactions_file: str, candidates_file: str, out: str) -> None:
-    counts = io.read_parquet(interactions_file).groupby("artist_id")["user_id"].nunique()
-    order = np.lexsort((counts.index.to_numpy(), -counts.to_numpy()))
-    ids, sorted_counts = counts.index.to_numpy()[order], counts.to_numpy()[order]
+    counts = by_popularity(io.read_parquet(interactions_file))
+    ids, sorted_counts = counts.index.to_numpy(), counts.to_numpy()
     is_candidate = np.isin(ids, io.read_ids(candidates_file))
     plots.save_svg(plots.long_tail_figure(sorted_counts, is_candidate), out)
     log.info("long tail of %d artists, %d candidates", ids.shape[0], int(is_candidate.sum()))
