@@ -16,6 +16,18 @@ WORKFLOW_FILES = ("Snakefile", "config.yaml", "workflow", "profiles", "src", "en
 TEST_CONFIG = REPO / "tests" / "config.yaml"
 
 
+def metrics_document(methods: dict) -> dict:
+    """A metrics.json payload of a small demo run with the given per-method metrics."""
+    return {
+        "dataset": "demo",
+        "n_test_artists": 10,
+        "n_test_artists_without_features": 1,
+        "n_test_artists_without_ground_truth": 0,
+        "n_candidates": 50,
+        "methods": methods,
+    }
+
+
 def lastfm_2k_dir() -> Path:
     return Path(os.environ.get("LASTFM_2K_DIR", REPO.parent / "shared" / "data" / "hetrec2011-lastfm-2k"))
 

@@ -10,21 +10,16 @@ import pytest
 
 from artistrec.cli import main
 from artistrec.compare import Run, comparison_markdown, run_names
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, metrics_document, snakemake
 
-BASE = {
-    "dataset": "demo",
-    "n_test_artists": 10,
-    "n_test_artists_without_features": 1,
-    "n_test_artists_without_ground_truth": 0,
-    "n_candidates": 50,
-    "methods": {
+BASE = metrics_document(
+    {
         "network": {
             "map@1": 0.5, "map@5": 0.4, "map@10": 0.3, "map@20": 0.2, "ndcg@10": 0.35,
             "recall@20": 0.1, "coverage@20": 0.8, "map@10_ci95": [0.25, 0.35],
         },  # fmt: skip
-    },
-}
+    }
+)
 
 
 def changed(**network: float) -> dict:

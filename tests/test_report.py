@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from artistrec import plots, report
-from conftest import snakemake
+from conftest import metrics_document, snakemake
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ITEMS = {
@@ -273,20 +273,15 @@ def test_report_loads_in_chromium_without_console_errors_and_shows_every_plot(re
 
 # --- figures and tables from plain data -----------------------------------------------
 
-METRICS = {
-    "dataset": "demo",
-    "n_test_artists": 10,
-    "n_test_artists_without_features": 1,
-    "n_test_artists_without_ground_truth": 0,
-    "n_candidates": 50,
-    "methods": {
+METRICS = metrics_document(
+    {
         name: {
             "map@1": base, "map@5": base - 0.05, "map@10": base - 0.1, "map@20": base - 0.15,
             "ndcg@10": base, "recall@20": base / 2, "coverage@20": base / 3, "map@10_ci95": [base - 0.2, base],
         }  # fmt: skip
         for name, base in (("network", 0.5), ("popularity", 0.3))
-    },
-}
+    }
+)
 
 
 def test_metrics_table_has_one_row_per_method_and_the_interval():
