@@ -1,0 +1,114 @@
+"""KMeans clusters of the artists' side information, and a cluster-aware baseline.
+
+The clusters are fitted on the train artists' ``content_vectors`` (unit rows, so
+Euclidean KMeans groups them by cosine); the number of clusters is the tried k
+with the best cosine silhouette. Artists without side information (zero rows)
+belong to no cluster: label -1.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.cluster import KMeans
+from sklearn.metrics import silhouette_score
+
+from artistrec import io
+from artistrec.errors import InputError
+from artistrec.evaluate import normalise_rows
+
+NO_CLUSTER = -1
+
+
+@dataclass(frozen=True)
+class Clusters:
+    k: int
+    centroids: np.ndarray  # k x d, float32, unit rows
+    silhouettes: dict[int, float]  # tried k -> cosine silhouette score
+
+
+def has_side_information(vectors: np.ndarray) -> np.ndarray:
+    return np.abs(vectors).sum(axis=1) > 0
+
+
+def fit_clusters(vectors: np.ndarray, ks: list[int], seed: int, sample_size: int = 5000) -> Clusters:
+    """KMeans for each k in ``ks`` on the non-zero rows; keep the k with the highest silhouette (ties: smaller k).
+
+    A k needs at least k + 1 rows for a silhouette, so larger ones are skipped.
+    The silhouette is computed on a sample of at most ``sample_size`` rows, since
+    it is quadratic in their number.
+    """
+    informed = vectors[has_side_information(vectors)]
+    n = informed.shape[0]
+    tried = sorted(k for k in set(ks) if 2 <= k < n)
+    if not tried:
+        raise InputError(
+            "config",
+            "clusters.k",
+            f"no k in {sorted(ks)} is at least 2 and below the {n} train artists with side information",
+            f"choose values of clusters.k from 2 to {n - 1}" if n > 2 else "give more artists side information",
+        )
+    silhouettes: dict[int, float] = {}
+    centroids: dict[int, np.ndarray] = {}
+    for k in tried:
+        kmeans = KMeans(n_clusters=k, n_init=4, random_state=seed).fit(informed)
+        silhouettes[k] = float(
+            silhouette_score(
+                informed, kmeans.labels_, metric="cosine", sample_size=min(sample_size, n), random_state=seed
+            )
+        )
+        centroids[k] = normalise_rows(kmeans.cluster_centers_).astype(np.float32)
+    best = max(tried, key=lambda k: (silhouettes[k], -k))
+    return Clusters(k=best, centroids=centroids[best], silhouettes=silhouettes)
+
+
+def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
+    """Each row's cluster: the centroid of highest cosine; -1 for a zero row."""
+    labels = np.argmax(vectors @ centroids.T, axis=1).astype(np.int64)
+    labels[~has_side_information(vectors)] = NO_CLUSTER
+    return labels
+
+
+def cluster_popularity_scores(
+    query_labels: np.ndarray, train_labels: np.ndarray, train_targets: sp.csr_matrix
+) -> np.ndarray:
+    """The cluster baseline: the candidates most co-listened with the train artists of the query's cluster.
+
+    Each cluster's scores are the sum of its train artists' target rows (one
+    indicator-matrix product). A query without a cluster, or whose cluster has no
+    train artists, gets an all-zero row, which ``rank`` turns into popularity order.
+    """
+    n_clusters = max(int(train_labels.max(initial=NO_CLUSTER)), int(query_labels.max(initial=NO_CLUSTER))) + 1
+    members = np.flatnonzero(train_labels != NO_CLUSTER)
+    membership = sp.csr_matrix(
+        (np.ones(members.shape[0], dtype=np.float32), (train_labels[members], members)),
+        shape=(n_clusters, train_labels.shape[0]),
+    )
+    per_cluster = np.zeros((n_clusters + 1, train_targets.shape[1]), dtype=np.float32)
+    per_cluster[:n_clusters] = (membership @ train_targets).toarray()
+    # The extra last row stays zero: label -1 indexes it.
+    return per_cluster[query_labels]
+
+
+def save_clusters(path: str | os.PathLike[str], artist_ids: np.ndarray, labels: np.ndarray, clusters: Clusters) -> None:
+    tried = sorted(clusters.silhouettes)
+    io.write_npz(
+        path,
+        artist_ids=artist_ids,
+        labels=labels,
+        centroids=clusters.centroids,
+        k=np.asarray(clusters.k, dtype=np.int64),
+        tried_ks=np.asarray(tried, dtype=np.int64),
+        silhouettes=np.asarray([clusters.silhouettes[k] for k in tried], dtype=np.float64),
+    )
+
+
+def read_clusters(path: str | os.PathLike[str]) -> tuple[np.ndarray, np.ndarray, Clusters]:
+    """``(artist_ids, labels, clusters)`` as ``save_clusters`` wrote them."""
+    data = io.read_npz(path)
+    silhouettes = {int(k): float(s) for k, s in zip(data["tried_ks"], data["silhouettes"], strict=True)}
+    clusters = Clusters(k=int(data["k"]), centroids=data["centroids"], silhouettes=silhouettes)
+    return data["artist_ids"], data["labels"], clusters
