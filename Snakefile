@@ -23,6 +23,7 @@ include: "workflow/rules/targets.smk"
 include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
+include: "workflow/rules/summary.smk"
 
 
 localrules:
@@ -35,6 +36,10 @@ localrules:
     report_long_tail,
     report_run,
     compare,
+    sweep_summary,
+    seeds_summary,
+    sweep,
+    seeds,
 
 
 rule all:

@@ -52,7 +52,12 @@ LISTENS_PER_USER = 61
 TAG_EVENTS_PER_USER = 10
 ARTISTS_PER_PLAYLIST = 5
 
-TRAINING_STEP = "train"
+MAIN_SEED = 42  # split.seed of config.yaml: the run whose steps are measured
+
+
+def is_training(step: str) -> bool:
+    """A training step: ``train_{variant}`` (the network, ensemble members, ablations)."""
+    return step.startswith("train_")
 
 
 def generator_settings(fraction: float) -> dict[str, int]:
@@ -98,8 +103,9 @@ def read_benchmarks(folder: Path, peaks: Path | None = None) -> dict[str, dict[s
 def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo") -> dict:
     """What one finished run measured: data size, per-step cost, per-epoch training time."""
     data = workdir / "results" / dataset
+    run = data / f"split-{MAIN_SEED}"
     interactions = pq.read_table(data / "data" / "interactions.parquet", columns=["user_id", "artist_id"])
-    with (data / "history.csv").open(newline="") as handle:
+    with (run / "models" / "default" / "history.csv").open(newline="") as handle:
         epochs = [float(row["seconds"]) for row in csv.DictReader(handle)]
     return {
         "fraction": fraction,
@@ -108,7 +114,10 @@ def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo"
         "artists": len(interactions.column("artist_id").unique()),
         "wall_s": round(wall_s, 1),
         "epoch_seconds": epochs,
-        "steps": read_benchmarks(data / "benchmarks", workdir / "peak_memory"),
+        "steps": {
+            **read_benchmarks(data / "benchmarks", workdir / "peak_memory"),
+            **read_benchmarks(run / "benchmarks", workdir / "peak_memory"),
+        },
     }
 
 
@@ -135,7 +144,8 @@ def run_size(fraction: float, max_epochs: int, scratch: Path, keep: bool) -> dic
         sys.exit(f"size {fraction:g} failed after {wall_s:.0f} s; see {out / 'snakemake.log'} and {workdir}")
     summary = collect(workdir, fraction, wall_s)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
-    shutil.copytree(workdir / "results" / "demo" / "benchmarks", out / "benchmarks", dirs_exist_ok=True)
+    for folder in (workdir / "results" / "demo", workdir / "results" / "demo" / f"split-{MAIN_SEED}"):
+        shutil.copytree(folder / "benchmarks", out / "benchmarks", dirs_exist_ok=True)
     if not keep:
         shutil.rmtree(workdir.parent)
     return summary
@@ -149,7 +159,9 @@ def exponent(small: float, large: float, small_listens: int, large_listens: int)
 
 
 # Steps in workflow order (a benchmark file is named after its rule, plus the source).
-WORKFLOW_ORDER = ("demo_data", "ingest", "ingest_features", "split", "candidates", "svd", "targets", "evaluate")
+WORKFLOW_ORDER = (
+    "demo_data", "ingest", "ingest_features", "split", "candidates", "svd", "clusters", "targets", "tune_knn", "evaluate"
+)  # fmt: skip
 
 
 def step_order(summaries: list[dict]) -> list[str]:
@@ -157,7 +169,7 @@ def step_order(summaries: list[dict]) -> list[str]:
     steps = {step for summary in summaries for step in summary["steps"]}
 
     def position(step: str) -> tuple[int, str]:
-        if step == TRAINING_STEP:
+        if is_training(step):
             return (len(WORKFLOW_ORDER) + 1, step)
         rules = [r for r in WORKFLOW_ORDER if step == r or step.startswith(f"{r}_")]
         return (WORKFLOW_ORDER.index(max(rules, key=len)) if rules else len(WORKFLOW_ORDER), step)
@@ -180,7 +192,7 @@ def metric_table(summaries: list[dict], key: str, title: str, scale: float, digi
     for step in step_order(summaries):
         lines.append(row(step, [s["steps"].get(step, {}).get(key, math.nan) for s in summaries]))
     if key == "s":
-        lines.append(row("**all but train**", [sum(v[key] for k, v in s["steps"].items() if k != TRAINING_STEP) for s in summaries]))
+        lines.append(row("**all but train**", [sum(v[key] for k, v in s["steps"].items() if not is_training(k)) for s in summaries]))
     else:
         lines.append(row("**largest step**", [max(v.get(key, math.nan) for v in s["steps"].values()) for s in summaries]))
     return lines

@@ -14,6 +14,12 @@ REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "workflow", "profiles", "src", "envs")
 TEST_CONFIG = REPO / "tests" / "config.yaml"
+MAIN_SEED = 42  # split.seed of config.yaml: the main run
+
+
+def run_folder(workdir: Path, dataset: str = "demo", seed: int = MAIN_SEED) -> Path:
+    """Where one split seed's run keeps its artifacts."""
+    return workdir / "results" / dataset / f"split-{seed}"
 
 
 def metrics_document(methods: dict) -> dict:

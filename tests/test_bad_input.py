@@ -361,7 +361,7 @@ def test_an_archive_with_the_right_md5_unpacks_every_file(tmp_path: Path):
 
 # --- end to end through Snakemake --------------------------------------------------------
 
-CUSTOM_TARGETS = ("results/custom/split/train.txt", "results/custom/data/features_likes.parquet")
+CUSTOM_TARGETS = ("results/custom/split-42/split/train.txt", "results/custom/data/features_likes.parquet")
 
 
 def custom_listening(n_users: int = 30, n_artists: int = 30) -> str:
@@ -380,7 +380,7 @@ def custom_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
     (data / "likes.csv").write_text(
         "artists,user_id\n" + "".join(f"{a},{u}\n" for a in range(30) for u in range(a % 5, 30, 7)), encoding="utf-8"
     )
-    custom = {"interactions": "data/users_artists.csv", "artists": None}
+    custom = {"interactions": "data/users_artists.csv", "artists": None, "dims": [2]}
     custom["features"] = {"likes": {"path": "data/likes.csv", "key": "user_id", "dim": 2, "weighting": "log"}}
     settings = {"dataset": "custom", "n_candidates": 10, "datasets": {"custom": custom}}  # 30 artists in all
     (workdir / "custom.yaml").write_text(yaml.safe_dump(settings))

@@ -19,7 +19,7 @@ import yaml
 
 from artistrec.config import validate
 from artistrec.errors import InputError
-from conftest import REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow
+from conftest import REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULTS = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
@@ -40,7 +40,7 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 
 
 DELETE = object()
-CUSTOM_FILES = {"interactions": "data/users_artists.csv", "artists": None, "features": {}}
+CUSTOM_FILES = {"interactions": "data/users_artists.csv", "artists": None, "features": {}, "dims": [4]}
 CUSTOM_LIKES = {"likes": {"path": "data/likes.csv", "key": "user_id", "dim": 4, "weighting": "log"}}
 
 # (what is wrong, config, the key the error must name)
@@ -151,10 +151,12 @@ def config_error_line(finished: subprocess.CompletedProcess, key: str) -> str:
         ({"dataset": "custom", "datasets": {"custom": {"features": CUSTOM_LIKES}}}, "datasets.custom.interactions"),
         ({"n_candidates": 100_000}, "n_candidates"),
         ({"datasets": {"demo": {"features": {"tags": {"dim": 100_000, "weighting": "log"}}}}}, "datasets.demo.features.tags.dim"),
+        ({"datasets": {"demo": {"dims": [8, 100_000]}}}, "datasets.demo.dims"),
+        ({"methods": {"network_knn": "yes"}}, "methods.network_knn"),
     ],
     ids=[
         "unknown-key", "wrong-type", "no-feature-source", "fraction-1", "fractions-sum", "missing-custom-file",
-        "more-candidates-than-artists", "dim-above-columns",
+        "more-candidates-than-artists", "dim-above-columns", "sweep-dim-above-columns", "method-switch-type",
     ],  # fmt: skip
 )
 def test_a_dry_run_fails_on_a_bad_config_naming_the_key(workdir: Path, config: dict[str, Any], key: str):
@@ -179,17 +181,18 @@ def test_too_many_candidates_for_the_actual_data_stop_the_candidates_job_and_kee
     """
     workdir = tmp_path / "wf"
     shutil.copytree(demo_run, workdir, symlinks=True)
-    results = workdir / "results" / "demo"
-    earlier_model = (results / "model.h5").read_bytes()
+    results = run_folder(workdir)
+    model = results / "models" / "default" / "model.h5"
+    earlier_model = model.read_bytes()
     n_train = len((results / "split" / "train.txt").read_text().split())
     tiny = yaml.safe_load(TEST_CONFIG.read_text(encoding="utf-8"))
     tiny["n_candidates"] = n_train + 1
-    finished = snakemake_with(workdir, tiny, "--", "results/demo/model.h5")
+    finished = snakemake_with(workdir, tiny, "--", str(model.relative_to(workdir)))
     assert finished.returncode != 0
     assert config_error_line(finished, "n_candidates").startswith(
         f"error: config: n_candidates: is {n_train + 1} but there are only {n_train} train artists"
     )
     assert not re.search(r"^\s*(local)?rule train:", finished.stdout, flags=re.MULTILINE)
-    assert (results / "model.h5").read_bytes() == earlier_model
+    assert model.read_bytes() == earlier_model
     assert not (results / "candidates.txt").exists()
     assert not list(results.rglob(".*")), "a temporary file was left behind"

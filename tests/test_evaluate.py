@@ -75,3 +75,34 @@ def test_content_knn_gives_a_query_without_side_information_zero_scores_without_
     targets = sp.csr_matrix(np.eye(3, dtype=np.float32))
     scores = ev.content_knn_scores([np.array([[0.0, 0.0, 0.0], [0.0, 2.0, 0.0]])], train, targets, k=1)
     assert scores.tolist() == [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
+
+
+def test_queries_without_side_information_fall_back_to_popularity_order():
+    scores = np.array([[0.1, 0.9, 0.5], [0.3, 0.2, 0.8]], dtype=np.float32)
+    fallback = ev.with_fallback(scores, informed=np.array([True, False]))
+    assert np.array_equal(fallback[0], scores[0])
+    assert ev.rank(fallback, 3)[1].tolist() == [0, 1, 2]
+
+
+def test_the_blend_ranks_like_each_expert_at_the_ends_and_rewards_agreement_between():
+    network = np.array([[0.5, 0.3, 0.2]])
+    knn = np.array([[0.0, 1.0, 3.0]])  # votes, not yet a distribution
+    assert ev.rank(ev.blend(network, knn, 1.0), 3).tolist() == [[0, 1, 2]]
+    assert ev.rank(ev.blend(network, knn, 0.0), 3).tolist() == [[2, 1, 0]]
+    # Halfway, the candidate nobody voted for drops below both that the kNN likes.
+    assert ev.rank(ev.blend(network, knn, 0.5), 3).tolist() == [[2, 1, 0]]
+    assert np.allclose(ev.distribution(knn), [[0.0, 0.25, 0.75]])
+    assert np.allclose(ev.probabilities(np.log(network)), network)
+
+
+def test_query_map_is_the_map_of_method_metrics():
+    interactions = pd.DataFrame({"user_id": [1, 1, 1, 2, 2, 3, 3], "artist_id": [10, 20, 30, 20, 40, 30, 40]})
+    artist_ids = np.array([10, 20, 30, 40])
+    candidates, queries = np.array([20, 30, 40]), np.array([10, 40])
+    scores = np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.4]], dtype=np.float32)
+    listen = listeners(interactions, artist_ids)
+    result = ev.query_map(listen, artist_ids, queries, candidates, {"m": scores})["m"]
+    top = ev.rank(scores, 20)
+    sizes, hits = ev.relevance(listen, artist_ids, queries, candidates, {"m": top})
+    expected = ev.method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)
+    assert result == {k: expected[k] for k in ("map@1", "map@5", "map@10", "map@20")}

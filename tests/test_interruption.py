@@ -25,9 +25,9 @@ import pandas as pd
 
 from artistrec import io
 from artistrec.config import release_stale_locks
-from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow
+from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
 
-COMMAND = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", "--configfile", str(TEST_CONFIG), "--", "results/demo/metrics.json"]  # fmt: skip
+COMMAND = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", "--configfile", str(TEST_CONFIG), "--", "results/demo/split-42/metrics.json"]  # fmt: skip
 
 
 def start(workdir: Path, log: Path) -> subprocess.Popen:
@@ -49,7 +49,7 @@ def kill_when(run: subprocess.Popen, ready: Callable[[], bool], console: Path, t
 
 def svd_running(workdir: Path) -> Callable[[], bool]:
     """An SVD job has started its work (its log file is opened when the step begins)."""
-    return lambda: any((workdir / "logs" / "demo").glob("svd_*.log"))
+    return lambda: any((workdir / "logs" / "demo" / "split-42").glob("svd_*.log"))
 
 
 def assert_every_artifact_complete(results: Path) -> None:
@@ -71,26 +71,27 @@ def assert_every_artifact_complete(results: Path) -> None:
 
 def test_a_run_killed_in_the_svd_and_in_training_resumes_to_the_uninterrupted_result(demo_run: Path, tmp_path: Path):
     workdir = copy_workflow(tmp_path / "wf")
-    results = workdir / "results" / "demo"
+    results = run_folder(workdir)
+    model = results / "models" / "default" / "model.h5"
     console = tmp_path / "console.log"
 
     kill_when(start(workdir, console), svd_running(workdir), console)
-    assert not (results / "model.h5").exists()
+    assert not model.exists()
     assert_every_artifact_complete(results)
 
-    state = results / "checkpoints" / "train" / "state.json"
+    state = results / "checkpoints" / "default" / "state.json"
     kill_when(start(workdir, console), state.is_file, console)
-    assert not (results / "model.h5").exists(), "training ended before the kill: the test proves nothing"
+    assert not model.exists(), "training ended before the kill: the test proves nothing"
     assert_every_artifact_complete(results)
     epochs_done = io.read_json(state)["epoch"] + 1
 
     finished = subprocess.run(COMMAND, cwd=workdir, capture_output=True, text=True, timeout=900)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
-    train_log = (workdir / "logs" / "demo" / "train.log").read_text(encoding="utf-8")
+    train_log = (workdir / "logs" / "demo" / "split-42" / "train_default.log").read_text(encoding="utf-8")
     assert f"resuming from the checkpoint of epoch {epochs_done}" in train_log
-    reference = demo_run / "results" / "demo"
+    reference = run_folder(demo_run)
     assert json.loads((results / "metrics.json").read_text()) == json.loads((reference / "metrics.json").read_text())
-    history, uninterrupted = (pd.read_csv(r / "history.csv") for r in (results, reference))
+    history, uninterrupted = (pd.read_csv(r / "models" / "default" / "history.csv") for r in (results, reference))
     pd.testing.assert_frame_equal(history.drop(columns="seconds"), uninterrupted.drop(columns="seconds"))
     assert_every_artifact_complete(results)
 

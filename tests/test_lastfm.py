@@ -10,7 +10,7 @@ import pytest
 from artistrec import evaluate as ev
 from artistrec import io, steps
 from artistrec.matrices import listeners
-from conftest import copy_workflow, snakemake
+from conftest import copy_workflow, run_folder, snakemake
 
 pytestmark = pytest.mark.lastfm
 
@@ -20,8 +20,8 @@ def lastfm_run(lastfm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     """The workflow on Last.fm-2k up to the targets (no training)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("lastfm") / "wf")
     os.environ["LASTFM_2K_DIR"] = str(lastfm_dir)
-    snakemake(workdir, "--config", "dataset=lastfm-2k", "n_candidates=1000", "--", "results/lastfm-2k/targets.npz")
-    return workdir / "results" / "lastfm-2k"
+    snakemake(workdir, "--config", "dataset=lastfm-2k", "n_candidates=1000", "--", "results/lastfm-2k/split-42/targets.npz")
+    return run_folder(workdir, "lastfm-2k")
 
 
 def test_targets_have_a_row_per_train_artist_and_a_column_per_candidate(lastfm_run: Path):
@@ -40,7 +40,7 @@ def test_targets_have_a_row_per_train_artist_and_a_column_per_candidate(lastfm_r
 def test_map_equals_ml_metrics_apk_on_the_real_split(lastfm_run: Path):
     """Our vectorised MAP@K against the notebook's per-artist pandas scans and ml_metrics.apk."""
     parts = steps.read_split({p: lastfm_run / "split" / f"{p}.txt" for p in ("train", "valid", "test")})
-    interactions = io.read_parquet(lastfm_run / "data" / "interactions.parquet")
+    interactions = io.read_parquet(lastfm_run.parent / "data" / "interactions.parquet")
     candidates = io.read_ids(lastfm_run / "candidates.txt")
     test = parts["test"]
     scores = np.random.default_rng(0).random((test.shape[0], candidates.shape[0])).astype(np.float32)

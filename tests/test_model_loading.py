@@ -13,6 +13,7 @@ from artistrec import io
 from artistrec.errors import InputError
 from artistrec.model import keras, load_model
 from artistrec.model_steps import evaluate_step
+from conftest import run_folder
 
 BUILT_IN_LAYERS = {"InputLayer", "Normalization", "Dense", "Dropout"}
 
@@ -24,9 +25,9 @@ def layer_classes(model_file: Path) -> set[str]:
 
 
 def test_the_trained_model_is_built_in_layers_only_and_loads_in_safe_mode(demo_run: Path):
-    model_file = demo_run / "results" / "demo" / "model.h5"
+    model_file = run_folder(demo_run) / "models" / "default" / "model.h5"
     assert layer_classes(model_file) <= BUILT_IN_LAYERS
-    candidates = io.read_ids(demo_run / "results" / "demo" / "candidates.txt")
+    candidates = io.read_ids(run_folder(demo_run) / "candidates.txt")
     model = load_model(model_file, n_candidates=candidates.shape[0])
     assert model.output_shape[-1] == candidates.shape[0]
 
@@ -41,25 +42,32 @@ def test_a_model_file_carrying_python_code_is_refused(tmp_path: Path):
 def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(demo_run: Path, tmp_path: Path):
     results = tmp_path / "demo"
     shutil.copytree(demo_run / "results" / "demo", results)
-    candidates = io.read_ids(results / "candidates.txt")
-    io.write_ids(results / "candidates.txt", candidates[:-1])
-    sources = ("likes", "playlists", "tags")
+    run = results / "split-42"
+    candidates = io.read_ids(run / "candidates.txt")
+    io.write_ids(run / "candidates.txt", candidates[:-1])
+    svd = [str(run / "svd" / s / f"{w}-8.npz") for s, w in (("likes", "log"), ("playlists", "log"), ("tags", "tfidf"))]
+    model = run / "models" / "default" / "model.h5"
     with pytest.raises(InputError) as raised:
         evaluate_step(
             "demo",
-            str(results / "model.h5"),
-            [str(results / "svd" / f"{s}.npz") for s in sources],
-            {p: str(results / "split" / f"{p}.txt") for p in ("train", "valid", "test")},
-            str(results / "candidates.txt"),
+            42,
+            {"default": str(model)},
+            svd,
+            ["likes", "playlists", "tags"],
+            str(run / "knn.json"),
+            {8: svd},
+            None,
+            {p: str(run / "split" / f"{p}.txt") for p in ("train", "valid", "test")},
+            str(run / "candidates.txt"),
             str(results / "data" / "interactions.parquet"),
-            str(results / "targets.npz"),
-            {"top_k": 20, "knn_k": 5, "bootstrap": 10, "seed": 0},
+            str(run / "targets.npz"),
+            {"top_k": 20, "knn_k": [5], "blend_weights": [0.5], "bootstrap": 10, "seed": 0, "network_knn": True},
             str(tmp_path / "metrics.json"),
             str(tmp_path / "test.csv"),
         )
     message = str(raised.value)
     assert message.startswith(
-        f"{results / 'model.h5'}: output width: the model scores {candidates.shape[0]} candidates"
+        f"{model}: output width: the model scores {candidates.shape[0]} candidates"
     )
     assert f"candidates.txt lists {candidates.shape[0] - 1}" in message and "; fix: " in message
     assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "test.csv").exists()

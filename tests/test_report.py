@@ -20,7 +20,7 @@ import pandas as pd
 import pytest
 
 from artistrec import plots, report
-from conftest import metrics_document, snakemake
+from conftest import metrics_document, run_folder, snakemake
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
 ITEMS = {
@@ -99,7 +99,7 @@ def test_report_examples_name_test_artists_and_their_co_listened_artists(report_
     entry = next(e for p, e in embedded_results(report_file).items() if p.endswith("examples.html"))
     page = data_uri_text(entry["data_uri"])
     names = pd.read_parquet(demo_run / "results" / "demo" / "data" / "artists.parquet").set_index("artist_id").name
-    test = np.loadtxt(demo_run / "results" / "demo" / "split" / "test.txt", dtype=np.int64)
+    test = np.loadtxt(run_folder(demo_run) / "split" / "test.txt", dtype=np.int64)
     headings = re.findall(r"<h3>(.*?) \(artist (\d+),", page)
     assert len(headings) == 4
     for name, artist_id in headings:

@@ -10,9 +10,13 @@ import pandas as pd
 import yaml
 
 from artistrec import io
-from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, snakemake
+from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder, snakemake
 
-SOURCES = ("likes", "playlists", "tags")
+SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weighting in tests/config.yaml
+METHODS = {
+    "network", "network_ensemble", "network_knn", "network_only_likes", "network_only_playlists", "network_only_tags",
+    "content_knn", "cluster_popularity", "popularity",
+}  # fmt: skip
 # Report items that depend on the model and its evaluation, and on the whole config.
 MODEL_REPORT = {"report_loss": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
 
@@ -34,9 +38,9 @@ def extra_config(workdir: Path, settings: dict) -> str:
 
 
 def test_split_files_are_disjoint_sorted_and_cover_every_listened_artist(demo_run):
-    results = demo_run / "results" / "demo"
+    results = run_folder(demo_run)
     parts = {p: io.read_ids(results / "split" / f"{p}.txt") for p in ("train", "valid", "test")}
-    listened = np.unique(pd.read_parquet(results / "data" / "interactions.parquet").artist_id)
+    listened = np.unique(pd.read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet").artist_id)
     together = np.concatenate(list(parts.values()))
     assert np.array_equal(np.sort(together), listened)
     assert all(np.all(np.diff(ids) > 0) for ids in parts.values())
@@ -44,10 +48,10 @@ def test_split_files_are_disjoint_sorted_and_cover_every_listened_artist(demo_ru
 
 
 def test_candidates_are_the_most_listened_train_artists(demo_run):
-    results = demo_run / "results" / "demo"
+    results = run_folder(demo_run)
     candidates = io.read_ids(results / "candidates.txt")
     train = io.read_ids(results / "split" / "train.txt")
-    listeners = pd.read_parquet(results / "data" / "interactions.parquet").groupby("artist_id").user_id.nunique()
+    listeners = pd.read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet").groupby("artist_id").user_id.nunique()
     assert candidates.shape[0] == 100 and np.isin(candidates, train).all()
     counts = listeners.loc[candidates].to_numpy()
     assert np.all(np.diff(counts) <= 0)
@@ -55,10 +59,10 @@ def test_candidates_are_the_most_listened_train_artists(demo_run):
 
 
 def test_svd_and_targets_are_aligned_with_the_split(demo_run):
-    results = demo_run / "results" / "demo"
+    results = run_folder(demo_run)
     train = io.read_ids(results / "split" / "train.txt")
-    for source in SOURCES:
-        svd = io.read_npz(results / "svd" / f"{source}.npz")
+    for source, weighting in SOURCES.items():
+        svd = io.read_npz(results / "svd" / source / f"{weighting}-8.npz")
         assert svd["vectors"].shape == (svd["artist_ids"].shape[0], 8)
         assert svd["vectors"].dtype == np.float32 and svd["explained_variance_ratio"].shape == (8,)
     targets = io.read_sparse(results / "targets.npz")
@@ -68,12 +72,15 @@ def test_svd_and_targets_are_aligned_with_the_split(demo_run):
 
 
 def test_model_history_metrics_and_recommendations_are_written(demo_run):
-    results = demo_run / "results" / "demo"
-    history = pd.read_csv(results / "history.csv")
+    results = run_folder(demo_run)
+    history = pd.read_csv(results / "models" / "default" / "history.csv")
     assert list(history.columns) == ["epoch", "loss", "val_loss", "seconds"] and len(history) >= 1
     metrics = json.loads((demo_run / "metrics.json").read_text())
     assert metrics == json.loads((results / "metrics.json").read_text())
-    assert set(metrics["methods"]) == {"network", "popularity", "content_knn"}
+    assert set(metrics["methods"]) == METHODS
+    for subset in ("with_side_information", "without_side_information"):
+        assert set(metrics["subsets"][subset]["methods"]) == METHODS
+    assert metrics["subsets"]["without_side_information"]["n_test_artists"] > 0
     for values in metrics["methods"].values():
         assert set(values) == {
             "map@1",
@@ -89,7 +96,7 @@ def test_model_history_metrics_and_recommendations_are_written(demo_run):
         assert low <= values["map@10"] <= high
     recommendations = pd.read_csv(results / "recommendations" / "test.csv")
     assert list(recommendations.columns) == ["method", "artist_id", "rank", "candidate_id", "score"]
-    assert len(recommendations) == 3 * 20 * metrics["n_test_artists"]
+    assert len(recommendations) == len(METHODS) * 20 * metrics["n_test_artists"]
 
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):
@@ -100,8 +107,11 @@ def test_changing_one_sources_svd_dim_reruns_that_svd_and_what_depends_on_it(dem
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["datasets"]["demo"]["features"]["tags"]["dim"] = 6
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
+    # The network, the second ensemble member and the tags-only ablation use tags' SVD;
+    # the kNN tuning's SVD sizes (dims) are unchanged.
     assert jobs == {
-        "svd": 1, "train": 1, "evaluate": 1, "root_metrics": 1, "all": 1, "report_explained_variance": 1, **MODEL_REPORT
+        "svd": 1, "train": 3, "clusters": 1, "evaluate": 1, "root_metrics": 1, "all": 1,
+        "report_explained_variance": 1, **MODEL_REPORT,
     }  # fmt: skip
 
 
@@ -110,14 +120,25 @@ def test_changing_the_split_seed_reruns_the_split_and_everything_after_it(demo_r
     settings["split"] = {"seed": 1}
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
     reports = {"report_explained_variance", "report_long_tail", *MODEL_REPORT}
-    assert set(jobs) == {"split", "candidates", "svd", "targets", "train", "evaluate", "root_metrics", "all", *reports}
+    assert set(jobs) == {
+        "split", "candidates", "svd", "targets", "train", "tune_knn", "clusters", "evaluate", "root_metrics", "all", *reports
+    }  # fmt: skip
+    assert (demo_run / "results" / "demo" / "split-42" / "metrics.json").is_file(), "seed 42's run stays where it is"
 
 
-def test_changing_only_a_training_parameter_reruns_train_and_evaluate(demo_run):
+def test_changing_only_a_training_parameter_reruns_the_trainings_and_evaluate(demo_run):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["model"]["learning_rate"] = 0.002
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    assert jobs == {"train": 1, "evaluate": 1, "root_metrics": 1, "all": 1, **MODEL_REPORT}
+    # default, member-1 and the three only-{source} models
+    assert jobs == {"train": 5, "evaluate": 1, "root_metrics": 1, "all": 1, **MODEL_REPORT}
+
+
+def test_switching_off_a_method_drops_its_training_and_its_row(demo_run):
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    settings["methods"] = {"network_ensemble": 0, "network_knn": True, "ablation": False, "cluster_popularity": True}
+    jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
+    assert jobs == {"evaluate": 1, "root_metrics": 1, "all": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
 
 
 def test_snakemake_metrics_json_works_without_cores_from_a_clean_copy(tmp_path):
@@ -147,9 +168,11 @@ def test_a_custom_dataset_in_the_seeds_schema_runs_end_to_end(demo_run, tmp_path
                 "likes": {"path": "data/likes.csv", "key": "user_id", "dim": 8, "weighting": "log"},
                 "tags": {"path": "data/user_tags.csv", "key": "tag", "dim": 8, "weighting": "bm25"},
             },
+            "dims": [8],
         }
     }
     snakemake(workdir, "--configfile", extra_config(workdir, custom))
     metrics = json.loads((workdir / "metrics.json").read_text())
     assert metrics["dataset"] == "custom"
-    assert sorted(p.name for p in (workdir / "results" / "custom" / "svd").iterdir()) == ["likes.npz", "tags.npz"]
+    svd = run_folder(workdir, "custom") / "svd"
+    assert sorted(str(p.relative_to(svd)) for p in svd.glob("*/*.npz")) == ["likes/log-8.npz", "tags/bm25-8.npz"]

@@ -22,7 +22,7 @@ def parser() -> argparse.ArgumentParser:
         help="similar artists from a finished run",
         description="Top-K similar artists of a known artist (id or name), or of a new artist's side information.",
     )
-    recommend.add_argument("results", help="results folder of a finished run, e.g. results/lastfm-2k")
+    recommend.add_argument("results", help="run folder of a finished run, e.g. results/lastfm-2k/split-42")
     recommend.add_argument("artist", nargs="?", help="artist id or name (case-insensitive)")
     recommend.add_argument(
         "--tags", nargs="+", metavar="TAG", help="a new artist's tag names (shorthand for --side tags TAG ...)"

@@ -136,6 +136,18 @@ def check_data_limits(config: dict[str, Any]) -> None:
                 f"is {settings['dim']} but source '{source}' has at most {n_keys[source]} columns",
                 f"set it below {n_keys[source]}",
             )
+    # Every source is reduced to each of the dataset's dims (sweep, kNN tuning).
+    configured = {source: n for source, n in n_keys.items() if source in config["datasets"][dataset]["features"]}
+    if configured:
+        source, fewest = min(configured.items(), key=lambda item: item[1])
+        too_large = [dim for dim in config["datasets"][dataset]["dims"] if dim >= fewest]
+        if too_large:
+            raise InputError(
+                "config",
+                f"datasets.{dataset}.dims",
+                f"lists {too_large[0]} but source '{source}' has at most {fewest} columns",
+                f"list only sizes below {fewest}",
+            )
 
 
 def data_bounds(config: dict[str, Any]) -> tuple[int, dict[str, int]] | None:

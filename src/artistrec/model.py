@@ -155,9 +155,14 @@ class ProgressLog(keras.callbacks.Callback):
             log.info("epoch %d: batch %d/%d loss=%.5f", self.epoch + 1, batch + 1, self.n_batches, float(loss))
 
 
-def with_targets(inputs: np.ndarray, targets: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
-    """Keep the artists whose target row is non-empty: an empty row is no distribution."""
-    keep = np.diff(targets.indptr) > 0
+def trainable(inputs: np.ndarray, targets: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
+    """Keep the artists with side information and a non-empty target row.
+
+    An empty row is no distribution, and an artist without side information (a
+    zero input) teaches the tower nothing about content: such artists are scored
+    by the popularity fallback at evaluation, so training on them only adds noise.
+    """
+    keep = (np.diff(targets.indptr) > 0) & np.abs(inputs).any(axis=1)
     return inputs[keep], targets[keep]
 
 
@@ -254,12 +259,14 @@ def train(
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
     log.info("training on %s", describe_device(settings.require_gpu))
-    x_train, y_train = with_targets(train_inputs, train_targets)
-    x_valid, y_valid = with_targets(valid_inputs, valid_targets)
+    x_train, y_train = trainable(train_inputs, train_targets)
+    x_valid, y_valid = trainable(valid_inputs, valid_targets)
     if x_train.shape[0] == 0:
-        raise InputError("targets", "rows", "no train artist has a co-listened candidate", "use more listening data")
+        raise InputError(
+            "targets", "rows", "no train artist has both side information and a co-listened candidate", "use more data"
+        )
     log.info(
-        "%d train artists and %d valid artists with non-empty targets, %d inputs, %d candidates",
+        "%d train and %d valid artists with side information and non-empty targets, %d inputs, %d candidates",
         x_train.shape[0], x_valid.shape[0], x_train.shape[1], y_train.shape[1],
     )  # fmt: skip
     checkpoints = Checkpoints(checkpoint_folder)

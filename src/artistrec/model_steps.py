@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -11,7 +12,8 @@ import pandas as pd
 from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.features import stack_vectors
-from artistrec.matrices import listeners
+from artistrec.clusters import cluster_popularity_scores, read_clusters
+from artistrec.matrices import listeners, positions
 from artistrec.model import TrainSettings, load_model, save_model, scores, train
 from artistrec.steps import all_artists, history_table, read_split
 
@@ -20,14 +22,17 @@ log = logging.getLogger(__name__)
 
 def train_step(
     svd_files: list[str],
+    sources: list[str],
     split_files: dict[str, str],
     targets_file: str,
     valid_targets_file: str,
     settings: dict,
     model_out: str,
     history_out: str,
+    inputs_out: str,
     checkpoint_folder: str,
 ) -> None:
+    """Train one model variant; ``inputs.json`` names its input sources and SVD files, in input order."""
     parts = read_split(split_files)
     model, history = train(
         stack_vectors(svd_files, parts["train"]),
@@ -39,13 +44,57 @@ def train_step(
     )
     with io.atomic_path(history_out) as tmp:
         history_table(history).to_csv(tmp, index=False)
+    run_folder = Path(model_out).parents[2]
+    io.write_json(
+        inputs_out,
+        [{"source": source, "svd": str(Path(path).relative_to(run_folder))} for source, path in zip(sources, svd_files)],
+    )
     save_model(model, model_out)
+
+
+def network_probabilities(model_file: str, svd_files: list[str], artist_ids: np.ndarray, n_candidates: int) -> np.ndarray:
+    """A trained variant's softmax over the candidates for ``artist_ids``."""
+    model = load_model(model_file, n_candidates=n_candidates)
+    return ev.probabilities(scores(model, stack_vectors(svd_files, artist_ids)))
+
+
+def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
+    """Which artists have side information in any of the sources."""
+    return np.abs(stack_vectors(svd_files, artist_ids)).any(axis=1)
+
+
+def validate_step(
+    model_file: str,
+    svd_files: list[str],
+    history_file: str,
+    split_files: dict[str, str],
+    candidates_file: str,
+    interactions_file: str,
+    out: str,
+) -> None:
+    """MAP@K of one variant on valid artists (popularity for those without side information)."""
+    parts = read_split(split_files)
+    chosen = io.read_ids(candidates_file)
+    valid = parts["valid"]
+    network = network_probabilities(model_file, svd_files, valid, chosen.shape[0])
+    artist_ids = all_artists(parts)
+    listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    result = ev.query_map(listen, artist_ids, valid, chosen, {"network": ev.with_fallback(network, informed(svd_files, valid))})
+    history = pd.read_csv(history_file)
+    best_epoch = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if history["val_loss"].notna().any() else len(history)
+    io.write_json(out, {"valid": result["network"], "epochs": int(len(history)), "best_epoch": best_epoch})
+    log.info("valid MAP@10 %.4f after %d epochs", result["network"]["map@10"], len(history))
 
 
 def evaluate_step(
     dataset: str,
-    model_file: str,
+    split_seed: int,
+    models: dict[str, str],
     svd_files: list[str],
+    sources: list[str],
+    knn_file: str,
+    knn_svd_files: dict[int, list[str]],
+    clusters_file: str | None,
     split_files: dict[str, str],
     candidates_file: str,
     interactions_file: str,
@@ -54,52 +103,116 @@ def evaluate_step(
     metrics_out: str,
     recommendations_out: str,
 ) -> None:
-    """Score every test artist with the network and the baselines; write metrics and top lists."""
+    """Score every test artist with the network, its extensions and the baselines; write metrics and top lists.
+
+    ``models`` maps variant names (``default``, ``member-i``, ``only-{source}``) to
+    model files; ``svd_files`` are the default variant's, in ``sources`` order.
+    Every method ranks artists without side information by popularity.
+    """
     parts = read_split(split_files)
-    test, train_ids = parts["test"], parts["train"]
+    test, valid, train_ids = parts["test"], parts["valid"], parts["train"]
     chosen = io.read_ids(candidates_file)
-    model = load_model(model_file, n_candidates=chosen.shape[0])
-    test_blocks = [stack_vectors([path], test) for path in svd_files]
-    train_blocks = [stack_vectors([path], train_ids) for path in svd_files]
-    test_inputs = np.hstack(test_blocks)
-    without_features = ~np.abs(test_inputs).any(axis=1)
-    log.info("scoring %d test artists over %d candidates: network", test.shape[0], chosen.shape[0])
-    method_scores = {"network": scores(model, test_inputs)}
-    method_scores["popularity"] = ev.popularity_scores(test.shape[0], chosen.shape[0])
-    log.info("content_knn: %d nearest of %d train artists", settings["knn_k"], train_ids.shape[0])
-    method_scores["content_knn"] = ev.content_knn_scores(
-        test_blocks, train_blocks, io.read_sparse(targets_file), settings["knn_k"]
-    )
-    recommended = {method: ev.rank(s, settings["top_k"]) for method, s in method_scores.items()}
+    n_candidates = chosen.shape[0]
+    targets = io.read_sparse(targets_file)
     artist_ids = all_artists(parts)
-    log.info("ground truth: co-listening of %d test artists with %d artists", test.shape[0], artist_ids.shape[0])
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    test_informed = informed(svd_files, test)
+
+    def net(variant: str, queries: np.ndarray) -> np.ndarray:
+        files = svd_files if not variant.startswith("only-") else [svd_files[sources.index(variant[len("only-"):])]]
+        return network_probabilities(models[variant], files, queries, n_candidates)
+
+    members = sorted(v for v in models if v == "default" or v.startswith("member-"))
+    log.info("scoring %d test artists over %d candidates: network (%d models)", test.shape[0], n_candidates, len(members))
+    probability = {"test": net("default", test)}
+    method_scores = {"network": np.log(probability["test"] + 1e-12)}
+    if len(members) > 1:
+        probability["test"] = np.mean([net(v, test) for v in members], axis=0)
+        method_scores["network_ensemble"] = np.log(probability["test"] + 1e-12)
+
+    knn = io.read_json(knn_file)["chosen"]
+    log.info("content_knn: %d nearest train artists on %d-dim SVDs (tuned on valid)", knn["k"], knn["dim"])
+
+    def knn_scores(queries: np.ndarray) -> np.ndarray:
+        files = knn_svd_files[knn["dim"]]
+        blocks = [stack_vectors([path], queries) for path in files]
+        return ev.content_knn_scores(blocks, [stack_vectors([path], train_ids) for path in files], targets, knn["k"])
+
+    test_knn = knn_scores(test)
+    tuning: dict[str, Any] = {"content_knn": knn}
+    if settings["network_knn"]:
+        valid_network = np.mean([net(v, valid) for v in members or ["default"]], axis=0)
+        valid_knn = knn_scores(valid)
+        valid_informed = informed(svd_files, valid)
+        by_weight = ev.query_map(
+            listen, artist_ids, valid, chosen,
+            {str(w): ev.with_fallback(ev.blend(valid_network, valid_knn, w), valid_informed) for w in settings["blend_weights"]},
+        )  # fmt: skip
+        weight = float(max(by_weight, key=lambda w: (by_weight[w]["map@10"], -float(w))))
+        tuning["network_knn"] = {"weight": weight, "valid_map@10": {w: m["map@10"] for w, m in by_weight.items()}}
+        log.info("network_knn: network weight %.2f (tuned on valid)", weight)
+        method_scores["network_knn"] = ev.blend(probability["test"], test_knn, weight)
+    for variant in sorted(v for v in models if v.startswith("only-")):
+        method_scores[f"network_{variant.replace('-', '_')}"] = np.log(net(variant, test) + 1e-12)
+    method_scores["content_knn"] = test_knn
+    if clusters_file is not None:
+        cluster_ids, labels, clusters = read_clusters(clusters_file)
+        train_labels = labels[positions(train_ids, cluster_ids)]
+        test_labels = labels[positions(test, cluster_ids)]
+        method_scores["cluster_popularity"] = cluster_popularity_scores(test_labels, train_labels, targets)
+        tuning["clusters"] = {"k": clusters.k, "silhouettes": {str(k): v for k, v in clusters.silhouettes.items()}}
+    method_scores["popularity"] = ev.popularity_scores(test.shape[0], n_candidates)
+    method_scores = {method: ev.with_fallback(s, test_informed) for method, s in method_scores.items()}
+
+    recommended = {method: ev.rank(s, settings["top_k"]) for method, s in method_scores.items()}
+    log.info("ground truth: co-listening of %d test artists with %d artists", test.shape[0], artist_ids.shape[0])
     sizes, hits = ev.relevance(listen, artist_ids, test, chosen, recommended)
     log.info(
         "%d test artists: %d without side information, %d without ground truth (left out of the metrics)",
-        test.shape[0], int(without_features.sum()), int((sizes == 0).sum()),
+        test.shape[0], int((~test_informed).sum()), int((sizes == 0).sum()),
     )  # fmt: skip
     metrics = {
         "dataset": dataset,
+        "split_seed": split_seed,
         "n_test_artists": int(test.shape[0]),
-        "n_test_artists_without_features": int(without_features.sum()),
+        "n_test_artists_without_features": int((~test_informed).sum()),
         "n_test_artists_without_ground_truth": int((sizes == 0).sum()),
-        "n_candidates": int(chosen.shape[0]),
+        "n_candidates": int(n_candidates),
         "methods": {
             method: ev.method_metrics(
-                hits[method], sizes, recommended[method], chosen.shape[0], settings["bootstrap"], settings["seed"]
+                hits[method], sizes, recommended[method], n_candidates, settings["bootstrap"], settings["seed"]
             )
             for method in recommended
         },
+        "subsets": {
+            name: subset_metrics(hits, sizes, mask)
+            for name, mask in (("with_side_information", test_informed), ("without_side_information", ~test_informed))
+        },
+        "tuning": tuning,
     }
     for method, values in metrics["methods"].items():
         log.info(
-            "%-12s MAP@1 %.4f  MAP@5 %.4f  MAP@10 %.4f  MAP@20 %.4f",
+            "%-22s MAP@1 %.4f  MAP@5 %.4f  MAP@10 %.4f  MAP@20 %.4f",
             method, values["map@1"], values["map@5"], values["map@10"], values["map@20"],
         )  # fmt: skip
     with io.atomic_path(recommendations_out) as tmp:
         recommendations_table(test, chosen, recommended, method_scores).to_csv(tmp, index=False)
     io.write_json(metrics_out, metrics)
+
+
+def subset_metrics(hits: dict[str, np.ndarray], sizes: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
+    """MAP@K of every method over the test artists in ``mask`` with a non-empty ground truth."""
+    evaluated = mask & (sizes > 0)
+    return {
+        "n_test_artists": int(evaluated.sum()),
+        "methods": {
+            method: {
+                f"map@{k}": float(ev.average_precision(h[evaluated], sizes[evaluated], k).mean()) if evaluated.any() else 0.0
+                for k in ev.K_VALUES
+            }
+            for method, h in hits.items()
+        },
+    }
 
 
 def recommendations_table(

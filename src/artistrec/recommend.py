@@ -39,10 +39,10 @@ class Source:
     weighting: str
 
     @classmethod
-    def read(cls, path: Path) -> Source:
+    def read(cls, path: Path, name: str) -> Source:
         data = io.read_npz(path)
         return cls(
-            name=path.stem,
+            name=name,
             path=path,
             artist_ids=data["artist_ids"],
             vectors=data["vectors"],
@@ -96,36 +96,6 @@ def project(source: Source, counts: sp.csr_matrix) -> np.ndarray:
     return np.asarray(weighted @ source.components.T.astype(np.float64), dtype=np.float32)
 
 
-def input_order(normaliser_mean: np.ndarray, block_means: dict[str, np.ndarray], model_file: str) -> list[str]:
-    """The sources in the network's input order, recovered from its Normalization layer.
-
-    The results folder does not record the config's source order, but the network's
-    Normalization layer holds the column means of its train inputs, so each source's
-    block is found where its own train mean sits. This also proves that model and
-    SVD files come from the same run.
-    """
-    order: list[str] = []
-    offset = 0
-    while offset < normaliser_mean.shape[0]:
-        match = next(
-            (
-                name
-                for name, mean in block_means.items()
-                if name not in order
-                and offset + mean.shape[0] <= normaliser_mean.shape[0]
-                and np.allclose(normaliser_mean[offset : offset + mean.shape[0]], mean, rtol=1e-4, atol=1e-6)
-            ),
-            None,
-        )
-        if match is None:
-            raise InputError(
-                model_file, "input", f"columns from {offset} match no SVD file in svd/", "re-run the workflow"
-            )
-        order.append(match)
-        offset += block_means[match].shape[0]
-    return order
-
-
 def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet") -> int:
     """An artist id from an id or a name (case-insensitive); unknown or ambiguous names are errors.
 
@@ -173,22 +143,29 @@ def top_similar(
 
 
 class ResultsFolder:
-    """What a results folder (``results/{dataset}``) offers to the recommend command.
+    """What a run folder (``results/{dataset}/split-{seed}``) offers to the recommend command.
 
-    The network (and with it TensorFlow) is loaded on first use, so a mistyped artist
-    or tag is reported at once.
+    The default model's ``inputs.json`` names its feature sources and SVD files in
+    input order. The network (and with it TensorFlow) is loaded on first use, so a
+    mistyped artist or tag is reported at once.
     """
 
     def __init__(self, folder: str | Path) -> None:
         self.folder = Path(folder)
-        self.model_file = self.folder / "model.h5"
+        model_folder = self.folder / "models" / "default"
+        self.model_file = model_folder / "model.h5"
         if not self.model_file.is_file():
-            raise InputError(str(self.folder), "model.h5", "is missing", "run the workflow for this dataset first")
+            raise InputError(
+                str(self.folder), "models/default/model.h5", "is missing",
+                "give a run folder such as results/lastfm-2k/split-42 of a finished run",
+            )  # fmt: skip
         self.candidates = io.read_ids(self.folder / "candidates.txt")
-        self.artists_file = self.folder / "data" / "artists.parquet"
+        self.artists_file = self.folder.parent / "data" / "artists.parquet"
         self.artists = io.read_parquet(self.artists_file)
         self.names = self.artists.set_index("artist_id")["name"]
-        self.available = {path.stem: Source.read(path) for path in sorted((self.folder / "svd").glob("*.npz"))}
+        inputs = io.read_json(model_folder / "inputs.json")
+        self.sources = [Source.read(self.folder / entry["svd"], entry["source"]) for entry in inputs]
+        self.available = {source.name: source for source in self.sources}
 
     @functools.cached_property
     def model(self) -> Any:
@@ -196,21 +173,6 @@ class ResultsFolder:
 
         with quiet_fd2():
             return load_model(self.model_file, n_candidates=self.candidates.shape[0])
-
-    @functools.cached_property
-    def sources(self) -> list[Source]:
-        """The SVD files in the network's input order."""
-        from artistrec.model import keras
-
-        normaliser = next((layer for layer in self.model.layers if isinstance(layer, keras.layers.Normalization)), None)
-        if normaliser is None:
-            raise InputError(str(self.model_file), "layers", "has no Normalization layer", "re-run the train step")
-        train = io.read_ids(self.folder / "split" / "train.txt")
-        targets = io.read_sparse(self.folder / "targets.npz")
-        with_targets = train[np.diff(targets.indptr) > 0]
-        means = {name: s.vectors_of(with_targets).astype(np.float64).mean(axis=0) for name, s in self.available.items()}
-        order = input_order(np.asarray(normaliser.mean, dtype=np.float64).ravel(), means, str(self.model_file))
-        return [self.available[name] for name in order]
 
     def artist_input(self, artist_id: int) -> np.ndarray:
         return np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
@@ -220,7 +182,7 @@ class ResultsFolder:
         unknown = sorted(set(given) - set(self.available))
         if unknown:
             raise InputError(
-                str(self.folder / "svd"), "source", f"{unknown[0]!r} is not a feature source of this run",
+                str(self.folder / "models" / "default" / "inputs.json"), "source", f"{unknown[0]!r} is not a feature source of this run",
                 f"use one of {', '.join(self.available)}",
             )  # fmt: skip
         projected = {

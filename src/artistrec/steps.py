@@ -14,9 +14,11 @@ import numpy as np
 import pandas as pd
 
 from artistrec import demo, io
+from artistrec import evaluate as ev
 from artistrec.candidates import select_candidates
+from artistrec.clusters import assign, fit_clusters, save_clusters
 from artistrec.errors import InputError
-from artistrec.features import fit_svd, save_svd, source_matrix
+from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import (
     RawTable,
     artists_from_csv,
@@ -27,8 +29,9 @@ from artistrec.ingest import (
     names_for,
     restrict_to_listened,
 )
-from artistrec.matrices import listeners
+from artistrec.matrices import listeners, positions
 from artistrec.split import split_artists
+from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
 
 log = logging.getLogger(__name__)
@@ -129,3 +132,111 @@ def targets(interactions_file: str, split_files: dict[str, str], candidates_file
 
 def history_table(history: list[dict[str, float]]) -> pd.DataFrame:
     return pd.DataFrame(history, columns=["epoch", "loss", "val_loss", "seconds"])
+
+
+def knn_files_by_dim(files: list[str], dims: list[int], n_sources: int) -> dict[int, list[str]]:
+    """Regroup a flat dims-major list of SVD files (as the rules pass them) by dim."""
+    return {dim: files[i * n_sources : (i + 1) * n_sources] for i, dim in enumerate(dims)}
+
+
+def tune_knn(
+    knn_svd_files: dict[int, list[str]],
+    split_files: dict[str, str],
+    candidates_file: str,
+    interactions_file: str,
+    targets_file: str,
+    ks: list[int],
+    out: str,
+) -> None:
+    """Choose the content kNN's SVD size and neighbour count by MAP@10 on valid artists.
+
+    Artists without side information get popularity order whatever the setting, so
+    they shift every setting alike; ties go to the smaller dim, then the smaller k.
+    """
+    parts = read_split(split_files)
+    chosen = io.read_ids(candidates_file)
+    targets = io.read_sparse(targets_file)
+    artist_ids = all_artists(parts)
+    listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    table = []
+    for dim, files in sorted(knn_svd_files.items()):
+        valid_blocks = [stack_vectors([path], parts["valid"]) for path in files]
+        train_blocks = [stack_vectors([path], parts["train"]) for path in files]
+        method_scores = {k: ev.content_knn_scores(valid_blocks, train_blocks, targets, k) for k in ks}
+        for k, result in ev.query_map(listen, artist_ids, parts["valid"], chosen, method_scores).items():
+            table.append({"dim": dim, "k": int(k), **result})
+            log.info("content_knn dim %d k %d: valid MAP@10 %.4f", dim, k, result["map@10"])
+    best = max(table, key=lambda row: (row["map@10"], -row["dim"], -row["k"]))
+    io.write_json(out, {"chosen": {"dim": best["dim"], "k": best["k"], "valid_map@10": best["map@10"]}, "valid": table})
+    log.info("chosen: dim %d, k %d", best["dim"], best["k"])
+
+
+def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], seed: int, out: str, summary_out: str) -> None:
+    """KMeans on train artists' content vectors, k chosen by silhouette; every artist gets a label."""
+    parts = read_split(split_files)
+    artist_ids = all_artists(parts)
+    vectors = ev.content_vectors([stack_vectors([path], artist_ids) for path in svd_files])
+    train_vectors = vectors[positions(parts["train"], artist_ids)]
+    fitted = fit_clusters(train_vectors, ks, seed)
+    labels = assign(vectors, fitted.centroids)
+    save_clusters(out, artist_ids, labels, fitted)
+    sizes = np.bincount(labels[labels >= 0], minlength=fitted.k)
+    io.write_json(
+        summary_out,
+        {"k": fitted.k, "silhouettes": {str(k): v for k, v in fitted.silhouettes.items()}, "sizes": sizes.tolist()},
+    )
+    log.info("k=%d by silhouette (%s)", fitted.k, ", ".join(f"{k}: {v:.3f}" for k, v in fitted.silhouettes.items()))
+
+
+NETWORK_METHODS = ("network", "network_ensemble", "network_knn")
+BASELINES = ("content_knn", "cluster_popularity", "popularity")
+SUBSET_TITLES = {
+    "all": "All test artists",
+    "with_side_information": "Test artists with side information",
+    "without_side_information": "Test artists without side information (every method falls back to popularity)",
+}
+
+
+def seeds_summary(metrics_files: list[str], out: str, table_out: str) -> None:
+    """Mean and std over split seeds of every method's metrics, and each network method against the best baseline."""
+    summary = aggregate([io.read_json(path) for path in metrics_files])
+    methods = summary["subsets"]["all"]
+    baselines = [b for b in BASELINES if b in methods]
+    summary["comparisons"] = {m: comparisons(summary, m, baselines) for m in NETWORK_METHODS if m in methods}
+    lines = [f"# {summary['dataset']}: mean ± std over split seeds {', '.join(map(str, summary['split_seeds']))}", ""]
+    for subset, title in SUBSET_TITLES.items():
+        lines += [f"## {title}", "", markdown_table(summary, subset), ""]
+        if subset == "without_side_information":
+            continue
+        for model, by_subset in summary["comparisons"].items():
+            verdicts = by_subset[subset]
+            cells = [
+                f"{metric.upper()} {v['relative_gain']:+.1%} over {v['baseline']} ({v['verdict']})"
+                for metric, v in verdicts.items()
+            ]
+            lines.append(f"- {model}: " + "; ".join(cells))
+        lines.append("")
+    lines.append("A difference smaller than two standard errors of the per-seed paired differences is a tie.")
+    io.write_json(out, summary)
+    io.write_text(table_out, "\n".join(lines) + "\n")
+    for model, by_subset in summary["comparisons"].items():
+        v = by_subset["all"]["map@10"]
+        log.info("%s MAP@10 %+.1f%% over %s (%s)", model, 100 * v["relative_gain"], v["baseline"], v["verdict"])
+
+
+def sweep_summary(
+    valid_files: dict[str, str], points: dict[str, tuple[str, str]], defaults: dict[str, str], table_out: str, plot_out: str
+) -> None:
+    """Validation MAP@K of every sweep point as a table (TSV) and a plot."""
+    table = sweep_table(
+        {
+            name: {"axis": axis, "value": value, **{key: io.read_json(valid_files[name])[key] for key in ("valid", "epochs")}}
+            for name, (axis, value) in points.items()
+        },
+        defaults,
+    )
+    with io.atomic_path(table_out) as tmp:
+        table.to_csv(tmp, sep="\t", index=False)
+    sweep_plot(table, plot_out)
+    best = table.sort_values("map@10", ascending=False).iloc[0]
+    log.info("best valid MAP@10 %.4f: %s", best["map@10"], best["point"])

@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from artistrec import config as artistrec_config
+from artistrec import variants
 from artistrec.errors import InputError
 
 artistrec_config.export_package_path()
@@ -26,9 +27,14 @@ except InputError as err:
 wildcard_constraints:
     dataset="demo|lastfm-2k|custom",
     source="[A-Za-z][A-Za-z0-9_]*",
+    seed=r"\d+",
+    dim=r"\d+",
+    weighting="raw|log|tfidf|bm25",
+    variant=r"[a-z]+(-[A-Za-z0-9_.]+)*",
 
 
 DEFAULT_DATASET = config["dataset"]
+MAIN_SEED = config["split"]["seed"]
 LASTFM_2K_FILES = list(artistrec_config.LASTFM_2K_FILES)
 LASTFM_2K_DOWNLOAD = "resources/hetrec2011-lastfm-2k"
 
@@ -47,31 +53,90 @@ def results(dataset, *parts):
     return os.path.join("results", dataset, *parts)
 
 
+def run(dataset, seed, *parts):
+    """A file of one split seed's run: everything from the split on depends on the seed."""
+    return os.path.join("results", dataset, f"split-{seed}", *parts)
+
+
 def sources(dataset):
     """Feature sources of a dataset, in config order (the network's input order)."""
     return list(artistrec_config.feature_settings(config, dataset))
 
 
-def source_setting(wildcards, key):
-    return config["datasets"][wildcards.dataset]["features"][wildcards.source][key]
-
-
-def split_files(dataset):
+def split_files(dataset, seed):
     return {
-        part: results(dataset, "split", f"{part}.txt")
+        part: run(dataset, seed, "split", f"{part}.txt")
         for part in ("train", "valid", "test")
     }
 
 
 def split_inputs(wildcards):
-    return split_files(wildcards.dataset)
+    return split_files(wildcards.dataset, wildcards.seed)
 
 
-def svd_inputs(wildcards):
+def svd_file(dataset, seed, source, settings):
+    return run(
+        dataset, seed, "svd", source, f"{settings['weighting']}-{settings['dim']}.npz"
+    )
+
+
+def variant(wildcards):
+    return variants.variant_settings(config, wildcards.dataset, wildcards.variant)
+
+
+def variant_svd_inputs(wildcards):
+    """The SVD files of a model variant, in its input order."""
     return [
-        results(wildcards.dataset, "svd", f"{s}.npz")
-        for s in sources(wildcards.dataset)
+        svd_file(wildcards.dataset, wildcards.seed, source, settings)
+        for source, settings in variant(wildcards).features.items()
     ]
+
+
+def default_svd_files(dataset, seed):
+    features = variants.variant_settings(config, dataset, variants.DEFAULT).features
+    return [
+        svd_file(dataset, seed, source, settings)
+        for source, settings in features.items()
+    ]
+
+
+def default_svd_inputs(wildcards):
+    return default_svd_files(wildcards.dataset, wildcards.seed)
+
+
+def knn_svd_inputs(wildcards):
+    """Each source's SVD (its configured weighting) at each of the dataset's dims, dims-major."""
+    features = config["datasets"][wildcards.dataset]["features"]
+    return [
+        svd_file(wildcards.dataset, wildcards.seed, source, {**settings, "dim": dim})
+        for dim in config["datasets"][wildcards.dataset]["dims"]
+        for source, settings in features.items()
+    ]
+
+
+def model_file(dataset, seed, name, file="model.h5"):
+    return run(dataset, seed, "models", name, file)
+
+
+def evaluated_variants(dataset):
+    """The model variants whose rows metrics.json holds."""
+    names = [variants.DEFAULT, *variants.ensemble_members(config)]
+    if config["methods"]["ablation"]:
+        names += variants.ablation_variants(config, dataset)
+    return list(dict.fromkeys(names))
+
+
+def evaluated_models(wildcards):
+    return {
+        name: model_file(wildcards.dataset, wildcards.seed, name)
+        for name in evaluated_variants(wildcards.dataset)
+    }
+
+
+def clusters_input(wildcards):
+    if not config["methods"]["cluster_popularity"]:
+        return []
+    return run(wildcards.dataset, wildcards.seed, "clusters", "clusters.npz")
 
 
 def lastfm_2k_dir():

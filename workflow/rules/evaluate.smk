@@ -1,32 +1,67 @@
-rule evaluate:
+rule tune_knn:
     input:
         unpack(split_inputs),
-        model=results("{dataset}", "model.h5"),
-        svd=svd_inputs,
-        candidates=results("{dataset}", "candidates.txt"),
+        svd=knn_svd_inputs,
+        candidates=run("{dataset}", "{seed}", "candidates.txt"),
         interactions=results("{dataset}", "data", "interactions.parquet"),
-        targets=results("{dataset}", "targets.npz"),
+        targets=run("{dataset}", "{seed}", "targets.npz"),
     output:
-        metrics=results("{dataset}", "metrics.json"),
-        recommendations=results("{dataset}", "recommendations", "test.csv"),
+        run("{dataset}", "{seed}", "knn.json"),
     log:
-        "logs/{dataset}/evaluate.log",
+        "logs/{dataset}/split-{seed}/tune_knn.log",
     benchmark:
-        "results/{dataset}/benchmarks/evaluate.tsv"
+        run("{dataset}", "{seed}", "benchmarks", "tune_knn.tsv")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
     resources:
         mem_mb=lambda wildcards, input, attempt: max(4000, 40 * input.size_mb) * attempt,
     params:
-        settings=settings("evaluation"),
+        dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
+        n_sources=lambda wildcards: len(sources(wildcards.dataset)),
+        ks=config["evaluation"]["knn_k"],
+    script:
+        "../scripts/tune_knn.py"
+
+
+rule evaluate:
+    input:
+        unpack(split_inputs),
+        models=lambda wildcards: list(evaluated_models(wildcards).values()),
+        svd=default_svd_inputs,
+        knn=run("{dataset}", "{seed}", "knn.json"),
+        knn_svd=knn_svd_inputs,
+        clusters=clusters_input,
+        candidates=run("{dataset}", "{seed}", "candidates.txt"),
+        interactions=results("{dataset}", "data", "interactions.parquet"),
+        targets=run("{dataset}", "{seed}", "targets.npz"),
+    output:
+        metrics=run("{dataset}", "{seed}", "metrics.json"),
+        recommendations=run("{dataset}", "{seed}", "recommendations", "test.csv"),
+    log:
+        "logs/{dataset}/split-{seed}/evaluate.log",
+    benchmark:
+        run("{dataset}", "{seed}", "benchmarks", "evaluate.tsv")
+    conda:
+        "../../envs/artistrec.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wildcards, input, attempt: max(4000, 40 * input.size_mb) * attempt,
+    params:
+        variants=lambda wildcards: list(evaluated_models(wildcards)),
+        sources=lambda wildcards: sources(wildcards.dataset),
+        dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
+        settings={
+            **settings("evaluation"),
+            "network_knn": config["methods"]["network_knn"],
+        },
     script:
         "../scripts/evaluate.py"
 
 
 rule root_metrics:
     input:
-        results(DEFAULT_DATASET, "metrics.json"),
+        run(DEFAULT_DATASET, MAIN_SEED, "metrics.json"),
     output:
         "metrics.json",
     log:

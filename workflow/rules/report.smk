@@ -17,7 +17,7 @@ REPORT_ITEMS = [
 
 rule report_metrics:
     input:
-        results("{dataset}", "metrics.json"),
+        run("{dataset}", MAIN_SEED, "metrics.json"),
     output:
         table=report(
             results("{dataset}", "report", "metrics.html"),
@@ -45,8 +45,8 @@ rule report_metrics:
 
 rule report_examples:
     input:
-        test=results("{dataset}", "split", "test.txt"),
-        recommendations=results("{dataset}", "recommendations", "test.csv"),
+        test=run("{dataset}", MAIN_SEED, "split", "test.txt"),
+        recommendations=run("{dataset}", MAIN_SEED, "recommendations", "test.csv"),
         interactions=results("{dataset}", "data", "interactions.parquet"),
         artists=results("{dataset}", "data", "artists.parquet"),
     output:
@@ -72,7 +72,7 @@ rule report_examples:
 
 rule report_loss:
     input:
-        results("{dataset}", "history.csv"),
+        model_file("{dataset}", MAIN_SEED, variants.DEFAULT, "history.csv"),
     output:
         report(
             results("{dataset}", "report", "loss.svg"),
@@ -93,7 +93,7 @@ rule report_loss:
 
 rule report_explained_variance:
     input:
-        svd_inputs,
+        lambda wildcards: default_svd_files(wildcards.dataset, MAIN_SEED),
     output:
         report(
             results("{dataset}", "report", "explained_variance.svg"),
@@ -117,7 +117,7 @@ rule report_explained_variance:
 rule report_long_tail:
     input:
         interactions=results("{dataset}", "data", "interactions.parquet"),
-        candidates=results("{dataset}", "candidates.txt"),
+        candidates=run("{dataset}", MAIN_SEED, "candidates.txt"),
     output:
         report(
             results("{dataset}", "report", "long_tail.svg"),
@@ -161,7 +161,7 @@ rule compare:
     input:
         # results/compare/A+B.md compares results/A and results/B; A is the baseline.
         lambda wildcards: [
-            results(run, "metrics.json") for run in wildcards.runs.split("+")
+            results(name, "metrics.json") for name in wildcards.runs.split("+")
         ],
     output:
         "results/compare/{runs}.md",

@@ -2,17 +2,17 @@ rule split:
     input:
         results("{dataset}", "data", "interactions.parquet"),
     output:
-        **split_files("{dataset}"),
+        **split_files("{dataset}", "{seed}"),
     log:
-        "logs/{dataset}/split.log",
+        "logs/{dataset}/split-{seed}/split.log",
     benchmark:
-        "results/{dataset}/benchmarks/split.tsv"
+        run("{dataset}", "{seed}", "benchmarks", "split.tsv")
     conda:
         "../../envs/artistrec.yaml"
     params:
         test_fraction=config["split"]["test_fraction"],
         valid_fraction=config["split"]["valid_fraction"],
-        seed=config["split"]["seed"],
+        seed=lambda wildcards: int(wildcards.seed),
     script:
         "../scripts/split.py"
 
@@ -20,13 +20,13 @@ rule split:
 rule candidates:
     input:
         interactions=results("{dataset}", "data", "interactions.parquet"),
-        train=results("{dataset}", "split", "train.txt"),
+        train=run("{dataset}", "{seed}", "split", "train.txt"),
     output:
-        results("{dataset}", "candidates.txt"),
+        run("{dataset}", "{seed}", "candidates.txt"),
     log:
-        "logs/{dataset}/candidates.log",
+        "logs/{dataset}/split-{seed}/candidates.log",
     benchmark:
-        "results/{dataset}/benchmarks/candidates.tsv"
+        run("{dataset}", "{seed}", "benchmarks", "candidates.tsv")
     conda:
         "../../envs/artistrec.yaml"
     params:

@@ -2,14 +2,14 @@ rule targets:
     input:
         unpack(split_inputs),
         interactions=results("{dataset}", "data", "interactions.parquet"),
-        candidates=results("{dataset}", "candidates.txt"),
+        candidates=run("{dataset}", "{seed}", "candidates.txt"),
     output:
-        train=results("{dataset}", "targets.npz"),
-        valid=results("{dataset}", "targets_valid.npz"),
+        train=run("{dataset}", "{seed}", "targets.npz"),
+        valid=run("{dataset}", "{seed}", "targets_valid.npz"),
     log:
-        "logs/{dataset}/targets.log",
+        "logs/{dataset}/split-{seed}/targets.log",
     benchmark:
-        "results/{dataset}/benchmarks/targets.tsv"
+        run("{dataset}", "{seed}", "benchmarks", "targets.tsv")
     conda:
         "../../envs/artistrec.yaml"
     resources:

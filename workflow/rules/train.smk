@@ -1,16 +1,17 @@
 rule train:
     input:
         unpack(split_inputs),
-        svd=svd_inputs,
-        targets=results("{dataset}", "targets.npz"),
-        valid_targets=results("{dataset}", "targets_valid.npz"),
+        svd=variant_svd_inputs,
+        targets=run("{dataset}", "{seed}", "targets.npz"),
+        valid_targets=run("{dataset}", "{seed}", "targets_valid.npz"),
     output:
-        model=results("{dataset}", "model.h5"),
-        history=results("{dataset}", "history.csv"),
+        model=model_file("{dataset}", "{seed}", "{variant}"),
+        history=model_file("{dataset}", "{seed}", "{variant}", "history.csv"),
+        inputs=model_file("{dataset}", "{seed}", "{variant}", "inputs.json"),
     log:
-        "logs/{dataset}/train.log",
+        "logs/{dataset}/split-{seed}/train_{variant}.log",
     benchmark:
-        "results/{dataset}/benchmarks/train.tsv"
+        run("{dataset}", "{seed}", "benchmarks", "train_{variant}.tsv")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
@@ -19,7 +20,33 @@ rule train:
         mem_mb=lambda wildcards, input, attempt: max(4000, 20 * input.size_mb) * attempt,
         runtime="2h",
     params:
-        settings=settings("model"),
-        checkpoints=lambda wildcards: results(wildcards.dataset, "checkpoints", "train"),
+        settings=lambda wildcards: dict(sorted(variant(wildcards).model.items())),
+        sources=lambda wildcards: list(variant(wildcards).features),
+        checkpoints=lambda wildcards: run(
+            wildcards.dataset, wildcards.seed, "checkpoints", wildcards.variant
+        ),
     script:
         "../scripts/train.py"
+
+
+rule validate:
+    input:
+        unpack(split_inputs),
+        model=model_file("{dataset}", "{seed}", "{variant}"),
+        history=model_file("{dataset}", "{seed}", "{variant}", "history.csv"),
+        svd=variant_svd_inputs,
+        candidates=run("{dataset}", "{seed}", "candidates.txt"),
+        interactions=results("{dataset}", "data", "interactions.parquet"),
+    output:
+        model_file("{dataset}", "{seed}", "{variant}", "valid.json"),
+    log:
+        "logs/{dataset}/split-{seed}/validate_{variant}.log",
+    benchmark:
+        run("{dataset}", "{seed}", "benchmarks", "validate_{variant}.tsv")
+    conda:
+        "../../envs/artistrec.yaml"
+    threads: 2
+    resources:
+        mem_mb=lambda wildcards, input, attempt: max(4000, 40 * input.size_mb) * attempt,
+    script:
+        "../scripts/validate.py"

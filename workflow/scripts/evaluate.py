@@ -4,11 +4,18 @@ from artistrec.runner import run
 def main() -> None:
     # Imported here so that TensorFlow's start-up lines go to the rule's log.
     from artistrec.model_steps import evaluate_step
+    from artistrec.steps import knn_files_by_dim
 
+    sources = list(snakemake.params.sources)
     evaluate_step(
         snakemake.wildcards.dataset,
-        snakemake.input.model,
+        int(snakemake.wildcards.seed),
+        dict(zip(snakemake.params.variants, snakemake.input.models)),
         list(snakemake.input.svd),
+        sources,
+        snakemake.input.knn,
+        knn_files_by_dim(list(snakemake.input.knn_svd), list(snakemake.params.dims), len(sources)),
+        snakemake.input.clusters or None,
         {part: snakemake.input[part] for part in ("train", "valid", "test")},
         snakemake.input.candidates,
         snakemake.input.interactions,

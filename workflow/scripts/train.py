@@ -7,12 +7,14 @@ def main() -> None:
 
     train_step(
         list(snakemake.input.svd),
+        list(snakemake.params.sources),
         {part: snakemake.input[part] for part in ("train", "valid", "test")},
         snakemake.input.targets,
         snakemake.input.valid_targets,
         dict(snakemake.params.settings),
         snakemake.output.model,
         snakemake.output.history,
+        snakemake.output.inputs,
         snakemake.params.checkpoints,
     )
 

@@ -1,0 +1,67 @@
+# Evidence beyond one run: the sweep on valid artists (main split seed) and the
+# whole split-to-metrics chain repeated over `seeds`.
+
+
+rule sweep_summary:
+    input:
+        lambda wildcards: [
+            model_file(wildcards.dataset, MAIN_SEED, name, "valid.json")
+            for name in variants.sweep_points(config, wildcards.dataset)
+        ],
+    output:
+        table=results("{dataset}", "sweep", "sweep_summary.tsv"),
+        plot=report(
+            results("{dataset}", "sweep", "sweep.png"),
+            caption="../report/sweep.rst",
+            category="Evidence",
+            subcategory="Sweep",
+            labels={"dataset": "{dataset}", "item": "validation MAP@10 by setting"},
+        ),
+    log:
+        "logs/{dataset}/sweep_summary.log",
+    benchmark:
+        results("{dataset}", "benchmarks", "sweep_summary.tsv")
+    conda:
+        "../../envs/artistrec.yaml"
+    params:
+        points=lambda wildcards: variants.sweep_points(config, wildcards.dataset),
+        defaults=lambda wildcards: {
+            axis: variants.default_value(config, wildcards.dataset, axis)
+            for axis in variants.SWEEP_AXES
+        },
+    script:
+        "../scripts/sweep_summary.py"
+
+
+rule seeds_summary:
+    input:
+        lambda wildcards: [
+            run(wildcards.dataset, seed, "metrics.json") for seed in config["seeds"]
+        ],
+    output:
+        summary=results("{dataset}", "metrics_summary.json"),
+        table=report(
+            results("{dataset}", "metrics_summary.md"),
+            caption="../report/metrics_summary.rst",
+            category="Evidence",
+            subcategory="Seeds",
+            labels={"dataset": "{dataset}", "item": "metrics over split seeds"},
+        ),
+    log:
+        "logs/{dataset}/seeds_summary.log",
+    benchmark:
+        results("{dataset}", "benchmarks", "seeds_summary.tsv")
+    conda:
+        "../../envs/artistrec.yaml"
+    script:
+        "../scripts/seeds_summary.py"
+
+
+rule sweep:
+    input:
+        results(DEFAULT_DATASET, "sweep", "sweep_summary.tsv"),
+
+
+rule seeds:
+    input:
+        results(DEFAULT_DATASET, "metrics_summary.json"),

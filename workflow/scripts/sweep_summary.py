@@ -1,0 +1,13 @@
+from artistrec import steps
+from artistrec.runner import run
+
+run(
+    snakemake,
+    lambda: steps.sweep_summary(
+        dict(zip(snakemake.params.points, snakemake.input)),
+        {name: tuple(point) for name, point in snakemake.params.points.items()},
+        dict(snakemake.params.defaults),
+        snakemake.output.table,
+        snakemake.output.plot,
+    ),
+)
