@@ -25,10 +25,16 @@ def test_the_sweep_trains_one_model_per_point_and_tables_their_validation_map(ev
     table = pd.read_csv(evidence_run / "results" / "demo" / "sweep" / "sweep_summary.tsv", sep="\t")
     # tests/config.yaml: dims [4, 8] (default 8), weightings log and tfidf (the default mixes
     # them), towers [] and [32] (default [32]); dropout and learning rate have one value each.
-    assert sorted(table["point"]) == ["default", "dim-4", "tower-linear", "weighting-log", "weighting-tfidf"]
-    assert table.loc[table["point"] == "default", "is_default"].item()
+    # Each axis also shows its config value, measured by the default model.
+    assert sorted(table["point"]) == [
+        "default", "dim-4", "dim-8", "dropout-0.5", "lr-0.001", "tower-32", "tower-linear",
+        "weighting-log", "weighting-mixed", "weighting-tfidf",
+    ]  # fmt: skip
+    defaults = table[table["is_default"]]
+    assert sorted(defaults["point"]) == ["default", "dim-8", "dropout-0.5", "lr-0.001", "tower-32", "weighting-mixed"]
+    assert defaults["map@10"].nunique() == 1
     assert table[["map@1", "map@5", "map@10", "map@20"]].apply(lambda c: c.between(0, 1)).all().all()
-    for point in table["point"]:
+    for point in ("default", "dim-4", "tower-linear", "weighting-log", "weighting-tfidf"):
         assert (run_folder(evidence_run) / "models" / point / "valid.json").is_file()
     plot = evidence_run / "results" / "demo" / "sweep" / "sweep.png"
     assert plot.read_bytes().startswith(b"\x89PNG") and plot.stat().st_size > 5000

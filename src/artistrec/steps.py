@@ -225,13 +225,23 @@ def seeds_summary(metrics_files: list[str], out: str, table_out: str) -> None:
 
 
 def sweep_summary(
-    valid_files: dict[str, str], points: dict[str, tuple[str, str]], defaults: dict[str, str], table_out: str, plot_out: str
+    valid_files: dict[str, str], grid: dict[str, list[str]], defaults: dict[str, str], table_out: str, plot_out: str
 ) -> None:
-    """Validation MAP@K of every sweep point as a table (TSV) and a plot."""
+    """Validation MAP@K of every sweep point as a table (TSV) and a plot.
+
+    ``valid_files`` maps variant names (``default`` and ``{axis}-{value}``) to their
+    ``valid.json``. Each axis lists all its values in grid order, its config value
+    included (measured by the ``default`` variant, also when the grid lacks it).
+    """
+    points = {"default": {"axis": "default", "value": "", "file": valid_files["default"]}}
+    for axis, values in grid.items():
+        for value in [*values, *([defaults[axis]] if defaults[axis] not in values else [])]:
+            file = valid_files["default" if value == defaults[axis] else f"{axis}-{value}"]
+            points[f"{axis}-{value}"] = {"axis": axis, "value": value, "file": file}
     table = sweep_table(
         {
-            name: {"axis": axis, "value": value, **{key: io.read_json(valid_files[name])[key] for key in ("valid", "epochs")}}
-            for name, (axis, value) in points.items()
+            name: {"axis": p["axis"], "value": p["value"], **{key: io.read_json(p["file"])[key] for key in ("valid", "epochs")}}
+            for name, p in points.items()
         },
         defaults,
     )

@@ -24,7 +24,8 @@ rule sweep_summary:
     conda:
         "../../envs/artistrec.yaml"
     params:
-        points=lambda wildcards: variants.sweep_points(config, wildcards.dataset),
+        points=lambda wildcards: list(variants.sweep_points(config, wildcards.dataset)),
+        grid=lambda wildcards: variants.sweep_grid(config, wildcards.dataset),
         defaults=lambda wildcards: {
             axis: variants.default_value(config, wildcards.dataset, axis)
             for axis in variants.SWEEP_AXES

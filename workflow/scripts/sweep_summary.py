@@ -5,7 +5,7 @@ run(
     snakemake,
     lambda: steps.sweep_summary(
         dict(zip(snakemake.params.points, snakemake.input)),
-        {name: tuple(point) for name, point in snakemake.params.points.items()},
+        dict(snakemake.params.grid),
         dict(snakemake.params.defaults),
         snakemake.output.table,
         snakemake.output.plot,
