@@ -52,8 +52,6 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
             "demo",
             42,
             {"default": str(model)},
-            svd,
-            ["likes", "playlists", "tags"],
             str(run / "knn.json"),
             {8: svd},
             None,

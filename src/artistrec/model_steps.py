@@ -16,6 +16,7 @@ from artistrec.clusters import cluster_popularity_scores, read_clusters
 from artistrec.matrices import listeners, positions
 from artistrec.model import TrainSettings, load_model, save_model, scores, train
 from artistrec.steps import all_artists, history_table, read_split
+from artistrec.variants import model_inputs, run_folder_of
 
 log = logging.getLogger(__name__)
 
@@ -44,7 +45,7 @@ def train_step(
     )
     with io.atomic_path(history_out) as tmp:
         history_table(history).to_csv(tmp, index=False)
-    run_folder = Path(model_out).parents[2]
+    run_folder = run_folder_of(model_out)
     io.write_json(
         inputs_out,
         [{"source": source, "svd": str(Path(path).relative_to(run_folder))} for source, path in zip(sources, svd_files)],
@@ -52,10 +53,14 @@ def train_step(
     save_model(model, model_out)
 
 
-def network_probabilities(model_file: str, svd_files: list[str], artist_ids: np.ndarray, n_candidates: int) -> np.ndarray:
-    """A trained variant's softmax over the candidates for ``artist_ids``."""
+def input_files(model_file: str) -> list[str]:
+    return [str(path) for _, path in model_inputs(model_file)]
+
+
+def network_probabilities(model_file: str, artist_ids: np.ndarray, n_candidates: int) -> np.ndarray:
+    """A trained variant's softmax over the candidates for ``artist_ids``, from the SVD files it was trained on."""
     model = load_model(model_file, n_candidates=n_candidates)
-    return ev.probabilities(scores(model, stack_vectors(svd_files, artist_ids)))
+    return ev.probabilities(scores(model, stack_vectors(input_files(model_file), artist_ids)))
 
 
 def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
@@ -65,7 +70,6 @@ def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
 
 def validate_step(
     model_file: str,
-    svd_files: list[str],
     history_file: str,
     split_files: dict[str, str],
     candidates_file: str,
@@ -76,10 +80,10 @@ def validate_step(
     parts = read_split(split_files)
     chosen = io.read_ids(candidates_file)
     valid = parts["valid"]
-    network = network_probabilities(model_file, svd_files, valid, chosen.shape[0])
+    network = network_probabilities(model_file, valid, chosen.shape[0])
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    result = ev.query_map(listen, artist_ids, valid, chosen, {"network": ev.with_fallback(network, informed(svd_files, valid))})
+    result = ev.query_map(listen, artist_ids, valid, chosen, {"network": ev.with_fallback(network, informed(input_files(model_file), valid))})
     history = pd.read_csv(history_file)
     best_epoch = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if history["val_loss"].notna().any() else len(history)
     io.write_json(out, {"valid": result["network"], "epochs": int(len(history)), "best_epoch": best_epoch})
@@ -90,8 +94,6 @@ def evaluate_step(
     dataset: str,
     split_seed: int,
     models: dict[str, str],
-    svd_files: list[str],
-    sources: list[str],
     knn_file: str,
     knn_svd_files: dict[int, list[str]],
     clusters_file: str | None,
@@ -106,8 +108,8 @@ def evaluate_step(
     """Score every test artist with the network, its extensions and the baselines; write metrics and top lists.
 
     ``models`` maps variant names (``default``, ``member-i``, ``only-{source}``) to
-    model files; ``svd_files`` are the default variant's, in ``sources`` order.
-    Every method ranks artists without side information by popularity.
+    model files. Every method ranks artists without side information (in any of the
+    default model's sources) by popularity.
     """
     parts = read_split(split_files)
     test, valid, train_ids = parts["test"], parts["valid"], parts["train"]
@@ -116,11 +118,11 @@ def evaluate_step(
     targets = io.read_sparse(targets_file)
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    svd_files = input_files(models["default"])
     test_informed = informed(svd_files, test)
 
     def net(variant: str, queries: np.ndarray) -> np.ndarray:
-        files = svd_files if not variant.startswith("only-") else [svd_files[sources.index(variant[len("only-"):])]]
-        return network_probabilities(models[variant], files, queries, n_candidates)
+        return network_probabilities(models[variant], queries, n_candidates)
 
     members = sorted(v for v in models if v == "default" or v.startswith("member-"))
     log.info("scoring %d test artists over %d candidates: network (%d models)", test.shape[0], n_candidates, len(members))

@@ -23,6 +23,7 @@ from artistrec import io
 from artistrec.errors import InputError
 from artistrec.features import WeightingStats, weigh
 from artistrec.matrices import positions
+from artistrec.variants import model_inputs
 
 
 @dataclass(frozen=True)
@@ -163,8 +164,7 @@ class ResultsFolder:
         self.artists_file = self.folder.parent / "data" / "artists.parquet"
         self.artists = io.read_parquet(self.artists_file)
         self.names = self.artists.set_index("artist_id")["name"]
-        inputs = io.read_json(model_folder / "inputs.json")
-        self.sources = [Source.read(self.folder / entry["svd"], entry["source"]) for entry in inputs]
+        self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
         self.available = {source.name: source for source in self.sources}
 
     @functools.cached_property

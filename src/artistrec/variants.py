@@ -19,8 +19,10 @@ design answers the question a user asks of each setting.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from artistrec import io
 from artistrec.errors import InputError
 
 DEFAULT = "default"
@@ -125,3 +127,14 @@ def variant_settings(config: dict[str, Any], dataset: str, variant: str) -> Vari
     else:
         model["learning_rate"] = float(value)
     return Variant(features, model)
+
+
+def run_folder_of(model_file: str | Path) -> Path:
+    """The run folder (``results/{dataset}/split-{seed}``) of ``models/{variant}/model.h5``."""
+    return Path(model_file).parents[2]
+
+
+def model_inputs(model_file: str | Path) -> list[tuple[str, Path]]:
+    """(source, SVD file) of each input block of a trained variant, in input order (its ``inputs.json``)."""
+    inputs = io.read_json(Path(model_file).with_name("inputs.json"))
+    return [(entry["source"], run_folder_of(model_file) / entry["svd"]) for entry in inputs]

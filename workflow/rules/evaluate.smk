@@ -28,6 +28,7 @@ rule evaluate:
     input:
         unpack(split_inputs),
         models=lambda wildcards: list(evaluated_models(wildcards).values()),
+        # read through each model's inputs.json; named so a changed SVD re-runs this
         svd=default_svd_inputs,
         knn=run("{dataset}", "{seed}", "knn.json"),
         knn_svd=knn_svd_inputs,
@@ -49,7 +50,7 @@ rule evaluate:
         mem_mb=lambda wildcards, input, attempt: max(4000, 40 * input.size_mb) * attempt,
     params:
         variants=lambda wildcards: list(evaluated_models(wildcards)),
-        sources=lambda wildcards: sources(wildcards.dataset),
+        n_sources=lambda wildcards: len(sources(wildcards.dataset)),
         dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
         settings={
             **settings("evaluation"),

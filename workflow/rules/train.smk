@@ -34,6 +34,7 @@ rule validate:
         unpack(split_inputs),
         model=model_file("{dataset}", "{seed}", "{variant}"),
         history=model_file("{dataset}", "{seed}", "{variant}", "history.csv"),
+        # read through the model's inputs.json; named so a changed SVD re-runs this
         svd=variant_svd_inputs,
         candidates=run("{dataset}", "{seed}", "candidates.txt"),
         interactions=results("{dataset}", "data", "interactions.parquet"),

@@ -6,15 +6,12 @@ def main() -> None:
     from artistrec.model_steps import evaluate_step
     from artistrec.steps import knn_files_by_dim
 
-    sources = list(snakemake.params.sources)
     evaluate_step(
         snakemake.wildcards.dataset,
         int(snakemake.wildcards.seed),
         dict(zip(snakemake.params.variants, snakemake.input.models)),
-        list(snakemake.input.svd),
-        sources,
         snakemake.input.knn,
-        knn_files_by_dim(list(snakemake.input.knn_svd), list(snakemake.params.dims), len(sources)),
+        knn_files_by_dim(list(snakemake.input.knn_svd), list(snakemake.params.dims), snakemake.params.n_sources),
         snakemake.input.clusters or None,
         {part: snakemake.input[part] for part in ("train", "valid", "test")},
         snakemake.input.candidates,

@@ -7,7 +7,6 @@ def main() -> None:
 
     validate_step(
         snakemake.input.model,
-        list(snakemake.input.svd),
         snakemake.input.history,
         {part: snakemake.input[part] for part in ("train", "valid", "test")},
         snakemake.input.candidates,
