@@ -133,3 +133,19 @@ def test_sweep_plot_writes_a_png(tmp_path):
     sweep_plot(sweep_table(POINTS, DEFAULTS), out)
     assert out.read_bytes().startswith(b"\x89PNG\r\n\x1a\n")
     assert out.stat().st_size > 1000
+
+
+def test_an_empty_subset_is_aggregated_and_compared_as_nothing():
+    empty = {"n_test_artists": 0, "methods": {}}
+    documents = [
+        {
+            "dataset": "demo", "split_seed": seed,
+            "methods": {"network": {"map@1": m, "map@5": m, "map@10": m, "map@20": m},
+                        "content_knn": {"map@1": b, "map@5": b, "map@10": b, "map@20": b}},
+            "subsets": {"without_side_information": empty},
+        }
+        for seed, m, b in ((1, 0.5, 0.4), (2, 0.6, 0.45))
+    ]  # fmt: skip
+    summary = aggregate(documents)
+    assert summary["subsets"]["without_side_information"] == {}
+    assert set(comparisons(summary, "network", ["content_knn"])) == {"all"}

@@ -203,16 +203,17 @@ def evaluate_step(
 
 
 def subset_metrics(hits: dict[str, np.ndarray], sizes: np.ndarray, mask: np.ndarray) -> dict[str, Any]:
-    """MAP@K of every method over the test artists in ``mask`` with a non-empty ground truth."""
+    """MAP@K of every method over the test artists in ``mask`` with a non-empty ground truth.
+
+    An empty subset (say, every test artist has side information) has no methods: no number is made up.
+    """
     evaluated = mask & (sizes > 0)
     return {
         "n_test_artists": int(evaluated.sum()),
         "methods": {
-            method: {
-                f"map@{k}": float(ev.average_precision(h[evaluated], sizes[evaluated], k).mean()) if evaluated.any() else 0.0
-                for k in ev.K_VALUES
-            }
+            method: {f"map@{k}": float(ev.average_precision(h[evaluated], sizes[evaluated], k).mean()) for k in ev.K_VALUES}
             for method, h in hits.items()
+            if evaluated.any()
         },
     }
 

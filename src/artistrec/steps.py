@@ -205,6 +205,8 @@ def seeds_summary(metrics_files: list[str], out: str, table_out: str) -> None:
     summary["comparisons"] = {m: comparisons(summary, m, baselines) for m in NETWORK_METHODS if m in methods}
     lines = [f"# {summary['dataset']}: mean ± std over split seeds {', '.join(map(str, summary['split_seeds']))}", ""]
     for subset, title in SUBSET_TITLES.items():
+        if not summary["subsets"][subset]:
+            continue  # no test artist of this kind on any seed
         lines += [f"## {title}", "", markdown_table(summary, subset), ""]
         if subset == "without_side_information":
             continue

@@ -113,6 +113,8 @@ def comparisons(
     """Per subset and metric: ``model`` against the baseline with the best mean (ties: the first listed)."""
     result: dict[str, dict[str, dict[str, Any]]] = {}
     for subset, methods in summary["subsets"].items():
+        if not methods:
+            continue  # an empty subset: nothing to compare
         result[subset] = {}
         for metric in metric_keys:
             best = max(baselines, key=lambda b: methods[b][metric]["mean"])
