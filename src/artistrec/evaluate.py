@@ -201,6 +201,11 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def log_probability(probability: np.ndarray) -> np.ndarray:
+    """Scores from probabilities (same ranking), finite where a probability underflows to 0."""
+    return np.log(probability + 1e-12)
+
+
 def distribution(scores: np.ndarray) -> np.ndarray:
     """Non-negative scores scaled to sum to 1 per row; an all-zero row stays zero."""
     totals = scores.sum(axis=1, keepdims=True)
@@ -219,7 +224,7 @@ def blend(network: np.ndarray, knn: np.ndarray, weight: float) -> np.ndarray:
     experts rewards candidates both methods like, which on valid artists beats
     the arithmetic mean of the two distributions.
     """
-    return weight * np.log(network + 1e-12) + (1.0 - weight) * np.log(distribution(knn) + BLEND_FLOOR)
+    return weight * log_probability(network) + (1.0 - weight) * np.log(distribution(knn) + BLEND_FLOOR)
 
 
 def query_map(

@@ -124,13 +124,13 @@ def evaluate_step(
     def net(variant: str, queries: np.ndarray) -> np.ndarray:
         return network_probabilities(models[variant], queries, n_candidates)
 
-    members = sorted(v for v in models if v == "default" or v.startswith("member-"))
+    members = sorted(v for v in models if v == "default" or v.startswith("member-")) or ["default"]
     log.info("scoring %d test artists over %d candidates: network (%d models)", test.shape[0], n_candidates, len(members))
-    probability = {"test": net("default", test)}
-    method_scores = {"network": np.log(probability["test"] + 1e-12)}
+    member_probabilities = {v: net(v, test) for v in members}
+    network = np.mean(list(member_probabilities.values()), axis=0)  # the ensemble when there are members
+    method_scores = {"network": ev.log_probability(member_probabilities["default"])}
     if len(members) > 1:
-        probability["test"] = np.mean([net(v, test) for v in members], axis=0)
-        method_scores["network_ensemble"] = np.log(probability["test"] + 1e-12)
+        method_scores["network_ensemble"] = ev.log_probability(network)
 
     knn = io.read_json(knn_file)["chosen"]
     log.info("content_knn: %d nearest train artists on %d-dim SVDs (tuned on valid)", knn["k"], knn["dim"])
@@ -143,19 +143,19 @@ def evaluate_step(
     test_knn = knn_scores(test)
     tuning: dict[str, Any] = {"content_knn": knn}
     if settings["network_knn"]:
-        valid_network = np.mean([net(v, valid) for v in members or ["default"]], axis=0)
-        valid_knn = knn_scores(valid)
-        valid_informed = informed(svd_files, valid)
-        by_weight = ev.query_map(
-            listen, artist_ids, valid, chosen,
-            {str(w): ev.with_fallback(ev.blend(valid_network, valid_knn, w), valid_informed) for w in settings["blend_weights"]},
-        )  # fmt: skip
-        weight = float(max(by_weight, key=lambda w: (by_weight[w]["map@10"], -float(w))))
-        tuning["network_knn"] = {"weight": weight, "valid_map@10": {w: m["map@10"] for w, m in by_weight.items()}}
+        valid_network = np.mean([net(v, valid) for v in members], axis=0)
+        valid_knn, valid_informed = knn_scores(valid), informed(svd_files, valid)
+        valid_blends = {
+            weight: ev.with_fallback(ev.blend(valid_network, valid_knn, weight), valid_informed)
+            for weight in settings["blend_weights"]
+        }
+        by_weight = ev.query_map(listen, artist_ids, valid, chosen, valid_blends)
+        weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
+        tuning["network_knn"] = {"weight": weight, "valid_map@10": {str(w): m["map@10"] for w, m in by_weight.items()}}
         log.info("network_knn: network weight %.2f (tuned on valid)", weight)
-        method_scores["network_knn"] = ev.blend(probability["test"], test_knn, weight)
+        method_scores["network_knn"] = ev.blend(network, test_knn, weight)
     for variant in sorted(v for v in models if v.startswith("only-")):
-        method_scores[f"network_{variant.replace('-', '_')}"] = np.log(net(variant, test) + 1e-12)
+        method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(net(variant, test))
     method_scores["content_knn"] = test_knn
     if clusters_file is not None:
         cluster_ids, labels, clusters = read_clusters(clusters_file)
