@@ -18,7 +18,7 @@ from sklearn.metrics import silhouette_score
 
 from artistrec import io
 from artistrec.errors import InputError
-from artistrec.evaluate import normalise_rows
+from artistrec.evaluate import has_side_information, normalise_rows
 
 NO_CLUSTER = -1
 
@@ -28,10 +28,6 @@ class Clusters:
     k: int
     centroids: np.ndarray  # k x d, float32, unit rows
     silhouettes: dict[int, float]  # tried k -> cosine silhouette score
-
-
-def has_side_information(vectors: np.ndarray) -> np.ndarray:
-    return np.abs(vectors).sum(axis=1) > 0
 
 
 def fit_clusters(vectors: np.ndarray, ks: list[int], seed: int, sample_size: int = 5000) -> Clusters:

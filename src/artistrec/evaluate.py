@@ -12,6 +12,8 @@ of test artists, and made dense only over the candidate columns.
 
 from __future__ import annotations
 
+from collections.abc import Hashable, Mapping
+
 import numpy as np
 import scipy.sparse as sp
 
@@ -133,6 +135,11 @@ def popularity_scores(n_test: int, n_candidates: int) -> np.ndarray:
     return np.tile(-np.arange(n_candidates, dtype=np.float32), (n_test, 1))
 
 
+def has_side_information(vectors: np.ndarray) -> np.ndarray:
+    """Which rows are not all zero: an artist without side information has zero SVD vectors."""
+    return np.abs(vectors).any(axis=1)
+
+
 def normalise_rows(vectors: np.ndarray) -> np.ndarray:
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     return np.divide(vectors, norms, out=np.zeros_like(vectors), where=norms > 0)
@@ -169,7 +176,7 @@ def content_knn_scores(
     train = content_vectors(train_blocks)
     k = min(k, train.shape[0])
     scores = np.zeros((queries.shape[0], train_targets.shape[1]), dtype=np.float32)
-    informed = np.flatnonzero(np.abs(queries).sum(axis=1) > 0)
+    informed = np.flatnonzero(has_side_information(queries))
     train_t = np.ascontiguousarray(train.T)
     chunk_rows = max(1, CHUNK_ELEMENTS // max(1, train.shape[0]))
     for start in range(0, informed.shape[0], chunk_rows):
@@ -232,9 +239,9 @@ def query_map(
     artist_ids: np.ndarray,
     queries: np.ndarray,
     candidates: np.ndarray,
-    method_scores: dict[str, np.ndarray],
-) -> dict[str, dict[str, float]]:
-    """MAP@1/5/10/20 of each method over the queries with a non-empty ground truth."""
+    method_scores: Mapping[Hashable, np.ndarray],
+) -> dict[Hashable, dict[str, float]]:
+    """MAP@1/5/10/20 of each method (any key, say a setting) over the queries with a non-empty ground truth."""
     recommended = {method: rank(scores, max(K_VALUES)) for method, scores in method_scores.items()}
     sizes, hits = relevance(listen, artist_ids, queries, candidates, recommended)
     evaluated = sizes > 0

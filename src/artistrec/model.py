@@ -29,6 +29,7 @@ import scipy.sparse as sp
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.evaluate import has_side_information
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +163,7 @@ def trainable(inputs: np.ndarray, targets: sp.csr_matrix) -> tuple[np.ndarray, s
     zero input) teaches the tower nothing about content: such artists are scored
     by the popularity fallback at evaluation, so training on them only adds noise.
     """
-    keep = (np.diff(targets.indptr) > 0) & np.abs(inputs).any(axis=1)
+    keep = (np.diff(targets.indptr) > 0) & has_side_information(inputs)
     return inputs[keep], targets[keep]
 
 

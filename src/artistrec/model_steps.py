@@ -65,7 +65,7 @@ def network_probabilities(model_file: str, artist_ids: np.ndarray, n_candidates:
 
 def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
     """Which artists have side information in any of the sources."""
-    return np.abs(stack_vectors(svd_files, artist_ids)).any(axis=1)
+    return ev.has_side_information(stack_vectors(svd_files, artist_ids))
 
 
 def validate_step(

@@ -21,6 +21,7 @@ import scipy.sparse as sp
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.evaluate import probabilities
 from artistrec.features import WeightingStats, weigh
 from artistrec.matrices import positions
 from artistrec.variants import model_inputs
@@ -117,11 +118,6 @@ def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet
     raise InputError(where, "artist", f"{query!r} is neither an artist id nor a name", hint)
 
 
-def softmax(logits: np.ndarray) -> np.ndarray:
-    shifted = np.exp(logits.astype(np.float64) - logits.max())
-    return shifted / shifted.sum()
-
-
 def top_similar(
     logits: np.ndarray, candidates: np.ndarray, names: pd.Series, k: int, exclude: int | None
 ) -> pd.DataFrame:
@@ -129,7 +125,7 @@ def top_similar(
 
     ``score`` is the network's softmax probability over all candidates.
     """
-    probability = softmax(logits)
+    probability = probabilities(logits.astype(np.float64)[None])[0]
     order = np.argsort(-probability, kind="stable")
     order = order[candidates[order] != exclude][:k]
     ids = candidates[order]

@@ -113,7 +113,7 @@ def svd(features_file: str, split_files: dict[str, str], source: str, dim: int, 
     parts = read_split(split_files)
     matrix = source_matrix(io.read_parquet(features_file), all_artists(parts))
     fitted = fit_svd(matrix, parts["train"], dim, weighting, seed, source)
-    without = int((np.abs(fitted.vectors).sum(axis=1) == 0).sum())
+    without = int((~ev.has_side_information(fitted.vectors)).sum())
     log.info("%s: %d of %d artists have no side information (zero vectors)", source, without, matrix.artist_ids.shape[0])
     save_svd(out, fitted, weighting)
 
