@@ -96,6 +96,11 @@ def average_precision(hits: np.ndarray, sizes: np.ndarray, k: int) -> np.ndarray
     return (precision * top).sum(axis=1) / np.minimum(sizes, k)
 
 
+def map_at_k(hits: np.ndarray, sizes: np.ndarray) -> dict[str, float]:
+    """MAP@1/5/10/20 over the given rows (each with a non-empty ground truth)."""
+    return {f"map@{k}": float(average_precision(hits, sizes, k).mean()) for k in K_VALUES}
+
+
 def ndcg(hits: np.ndarray, sizes: np.ndarray, k: int) -> np.ndarray:
     discounts = 1.0 / np.log2(np.arange(2, k + 2))
     dcg = (hits[:, :k] * discounts[: hits[:, :k].shape[1]]).sum(axis=1)
@@ -120,9 +125,7 @@ def method_metrics(
     """Every metric of one method over the test artists with a non-empty ground truth."""
     evaluated = sizes > 0
     hits, sizes, top = hits[evaluated], sizes[evaluated], top[evaluated]
-    result: dict[str, float | list[float]] = {}
-    for k in K_VALUES:
-        result[f"map@{k}"] = float(average_precision(hits, sizes, k).mean())
+    result: dict[str, float | list[float]] = {**map_at_k(hits, sizes)}
     result["ndcg@10"] = float(ndcg(hits, sizes, 10).mean())
     result["recall@20"] = float((hits[:, :20].sum(axis=1) / sizes).mean())
     result["coverage@20"] = float(np.unique(top[:, :20]).shape[0] / n_candidates)
@@ -245,9 +248,4 @@ def query_map(
     recommended = {method: rank(scores, max(K_VALUES)) for method, scores in method_scores.items()}
     sizes, hits = relevance(listen, artist_ids, queries, candidates, recommended)
     evaluated = sizes > 0
-    return {
-        method: {
-            f"map@{k}": float(average_precision(hits[method][evaluated], sizes[evaluated], k).mean()) for k in K_VALUES
-        }
-        for method in recommended
-    }
+    return {method: map_at_k(hits[method][evaluated], sizes[evaluated]) for method in recommended}

@@ -211,7 +211,7 @@ def subset_metrics(hits: dict[str, np.ndarray], sizes: np.ndarray, mask: np.ndar
     return {
         "n_test_artists": int(evaluated.sum()),
         "methods": {
-            method: {f"map@{k}": float(ev.average_precision(h[evaluated], sizes[evaluated], k).mean()) for k in ev.K_VALUES}
+            method: ev.map_at_k(h[evaluated], sizes[evaluated])
             for method, h in hits.items()
             if evaluated.any()
         },
