@@ -54,6 +54,24 @@ def test_content_knn_votes_with_the_targets_of_similar_train_artists():
     assert not scores[1].any()  # no side information: all zero, ranked in popularity order
 
 
+def test_a_similarity_power_above_one_lets_the_nearest_neighbour_outvote_several_farther_ones():
+    train = [np.array([[0.9, np.sqrt(1 - 0.81), 0.0], [0.6, 0.0, 0.8], [0.6, 0.0, -0.8]])]
+    targets = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
+    query = [np.array([[1.0, 0.0, 0.0]])]  # cosine 0.9 to the first, 0.6 to the others
+    assert ev.content_knn_scores(query, train, targets, k=3, power=1)[0].tolist() == pytest.approx([0.9, 1.2])
+    assert ev.content_knn_scores(query, train, targets, k=3, power=3)[0].tolist() == pytest.approx([0.729, 0.432])
+
+
+def test_neighbours_searched_once_for_the_largest_k_vote_like_a_search_for_each_k():
+    rng = np.random.default_rng(0)
+    queries, train = ev.normalise_rows(rng.normal(size=(20, 5))), ev.normalise_rows(rng.normal(size=(50, 5)))
+    targets = sp.csr_matrix(rng.random((50, 7)) * (rng.random((50, 7)) < 0.3))
+    nearest, similarity = ev.nearest_train_artists(queries, train, 10)
+    for k in (1, 4, 10):
+        direct = ev.content_knn_scores([queries], [train], targets, k, power=2)
+        assert np.allclose(ev.neighbour_votes(nearest, similarity, targets, k, 2), direct, atol=1e-6)
+
+
 def test_bootstrap_interval_brackets_the_mean():
     values = np.random.default_rng(0).random(500)
     low, high = ev.bootstrap_interval(values, 300, seed=0)
@@ -87,10 +105,24 @@ def test_queries_without_side_information_fall_back_to_popularity_order():
 def test_the_blend_ranks_like_each_expert_at_the_ends_and_rewards_agreement_between():
     network = np.array([[0.5, 0.3, 0.2]])
     knn = np.array([[0.0, 1.0, 3.0]])  # votes, not yet a distribution
-    assert ev.rank(ev.blend(network, knn, 1.0), 3).tolist() == [[0, 1, 2]]
-    assert ev.rank(ev.blend(network, knn, 0.0), 3).tolist() == [[2, 1, 0]]
+    assert ev.rank(ev.blend(network, 1.0, [(knn, 1.0)]), 3).tolist() == [[0, 1, 2]]
+    assert ev.rank(ev.blend(network, 0.0, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
     # Halfway, the candidate nobody voted for drops below both that the kNN likes.
-    assert ev.rank(ev.blend(network, knn, 0.5), 3).tolist() == [[2, 1, 0]]
+    assert ev.rank(ev.blend(network, 0.5, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
+
+
+def test_the_blend_splits_the_knn_part_between_two_knns_by_their_shares():
+    network = np.array([[1 / 3, 1 / 3, 1 / 3]])  # no opinion
+    content, embedding = np.array([[3.0, 1.0, 0.0]]), np.array([[0.0, 1.0, 3.0]])
+    assert ev.rank(ev.blend(network, 0.5, [(content, 1.0), (embedding, 0.0)]), 3).tolist() == [[0, 1, 2]]
+    assert ev.rank(ev.blend(network, 0.5, [(content, 0.0), (embedding, 1.0)]), 3).tolist() == [[2, 1, 0]]
+    # Each half-sure: the candidate both voted for wins.
+    assert ev.rank(ev.blend(network, 0.5, [(content, 0.5), (embedding, 0.5)]), 1).tolist() == [[1]]
+
+
+def test_votes_become_a_distribution_and_logits_probabilities():
+    network = np.array([[0.5, 0.3, 0.2]])
+    knn = np.array([[0.0, 1.0, 3.0]])
     assert np.allclose(ev.distribution(knn), [[0.0, 0.25, 0.75]])
     assert np.allclose(ev.probabilities(np.log(network)), network)
 

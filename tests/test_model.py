@@ -5,7 +5,7 @@ import scipy.sparse as sp
 
 from artistrec import evaluate as ev
 from artistrec import io
-from artistrec.model import Checkpoints, TrainSettings, load_model, scores, train
+from artistrec.model import Checkpoints, TrainSettings, hidden_representation, load_model, scores, train
 from conftest import run_folder
 
 SETTINGS = TrainSettings(hidden_units=[16], dropout=0.1, learning_rate=0.01, batch_size=16, max_epochs=6, patience=6)
@@ -32,6 +32,19 @@ def test_the_network_learns_a_known_answer(tmp_path):
     assert (top[:, 0] == 2 * valid_cluster).mean() > 0.95
     assert (top[:, 1] == 2 * valid_cluster + 1).mean() > 0.9
     assert history[-1]["loss"] < history[0]["loss"]
+
+
+def test_the_hidden_representation_places_artists_of_a_cluster_together_and_artists_without_side_information_nowhere(tmp_path):
+    inputs, targets, cluster = clustered_case()
+    settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 20})
+    model, _ = train(inputs, targets, inputs, targets, settings, tmp_path / "ckpt")
+    queries = np.vstack([inputs, np.zeros((1, inputs.shape[1]), dtype=np.float32)])
+    hidden = hidden_representation(model, queries)
+    assert hidden.shape == (queries.shape[0], 16)
+    assert not hidden[-1].any()  # no side information: the zero vector, nobody's neighbour
+    unit = ev.normalise_rows(hidden[:-1])
+    nearest = np.argsort(-(unit @ unit.T), axis=1)[:, 1]  # the nearest other artist
+    assert (cluster[nearest] == cluster).mean() > 0.95
 
 
 def test_a_training_killed_after_an_epoch_resumes_and_ends_with_the_same_model(tmp_path, monkeypatch):

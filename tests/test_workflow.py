@@ -14,7 +14,7 @@ from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder, snakemak
 
 SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weighting in tests/config.yaml
 METHODS = {
-    "network", "network_ensemble", "network_knn", "network_only_likes", "network_only_playlists", "network_only_tags",
+    "network", "network_ensemble", "network_knn", "network_embedding_knn", "network_only_likes", "network_only_playlists", "network_only_tags",
     "content_knn", "cluster_popularity", "popularity",
 }  # fmt: skip
 # Report items that depend on the model and its evaluation, and on the whole config.
@@ -99,6 +99,18 @@ def test_model_history_metrics_and_recommendations_are_written(demo_run):
     assert len(recommendations) == len(METHODS) * 20 * metrics["n_test_artists"]
 
 
+def test_both_knns_are_tuned_on_valid_artists_over_the_configs_settings(demo_run):
+    results = run_folder(demo_run)
+    settings = yaml.safe_load(TEST_CONFIG.read_text())["evaluation"]
+    knn = json.loads((results / "knn.json").read_text())
+    grid = {(row["dim"], row["k"], row["power"]) for row in knn["valid"]}
+    assert grid == {(d, k, float(p)) for d in (4, 8) for k in settings["knn_k"] for p in settings["knn_power"]}
+    best = max(knn["valid"], key=lambda row: row["map@10"])
+    assert knn["chosen"]["valid_map@10"] == best["map@10"]
+    embedding = json.loads((results / "metrics.json").read_text())["tuning"]["network_embedding_knn"]
+    assert embedding["k"] in settings["knn_k"] and embedding["power"] in settings["knn_power"]
+
+
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):
     assert planned_jobs(demo_run) == {}
 
@@ -136,7 +148,10 @@ def test_changing_only_a_training_parameter_reruns_the_trainings_and_evaluate(de
 
 def test_switching_off_a_method_drops_its_training_and_its_row(demo_run):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
-    settings["methods"] = {"network_ensemble": 0, "network_knn": True, "ablation": False, "cluster_popularity": True}
+    settings["methods"] = {
+        "network_ensemble": 0, "network_knn": True, "network_embedding_knn": False, "ablation": False,
+        "cluster_popularity": True,
+    }  # fmt: skip
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
     assert jobs == {"evaluate": 1, "root_metrics": 1, "all": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
 

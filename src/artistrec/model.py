@@ -339,6 +339,17 @@ def load_model(path: str | Path, n_candidates: int | None = None) -> keras.Model
     return model
 
 
+def hidden_representation(model: keras.Model, inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+    """The tower's last hidden layer (the normalised inputs of a linear model): the artist embedding the logits read.
+
+    An artist without side information gets the zero vector, not the tower's
+    response to a zero input, so it is nobody's neighbour.
+    """
+    tower = keras.Model(model.inputs, model.layers[-2].output)
+    hidden = np.asarray(tower.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float32)
+    return hidden * has_side_information(inputs)[:, None]
+
+
 def scores(model: keras.Model, inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
     """One score (logit) per candidate for each input row."""
     return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float32)

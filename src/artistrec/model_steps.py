@@ -8,13 +8,14 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
+import scipy.sparse as sp
 
 from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.features import stack_vectors
 from artistrec.clusters import cluster_popularity_scores, read_clusters
 from artistrec.matrices import listeners, positions
-from artistrec.model import TrainSettings, load_model, save_model, scores, train
+from artistrec.model import TrainSettings, hidden_representation, load_model, save_model, scores, train
 from artistrec.steps import all_artists, history_table, read_split
 from artistrec.variants import model_inputs, run_folder_of
 
@@ -61,6 +62,46 @@ def network_probabilities(model_file: str, artist_ids: np.ndarray, n_candidates:
     """A trained variant's softmax over the candidates for ``artist_ids``, from the SVD files it was trained on."""
     model = load_model(model_file, n_candidates=n_candidates)
     return ev.probabilities(scores(model, stack_vectors(input_files(model_file), artist_ids)))
+
+
+def embeddings(model_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
+    """The models' hidden representations of ``artist_ids``, each unit length, concatenated and normalised:
+    dot products are mean cosines over the models.
+    """
+    return ev.content_vectors(
+        [hidden_representation(load_model(path), stack_vectors(input_files(path), artist_ids)) for path in model_files]
+    )
+
+
+def embedding_knn(
+    model_files: list[str],
+    parts: dict[str, np.ndarray],
+    targets: sp.csr_matrix,
+    listen: sp.csr_matrix,
+    artist_ids: np.ndarray,
+    candidates: np.ndarray,
+    ks: list[int],
+    powers: list[float],
+) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
+    """The network's embedding kNN: valid and test votes, and the (k, power) tuned on valid artists.
+
+    A kNN like the content baseline, but in the space the trained tower learned
+    (its last hidden layer) instead of the raw SVD space: neighbours are train
+    artists whose side information predicts similar co-listening.
+    """
+    train = embeddings(model_files, parts["train"])
+    neighbours = ev.nearest_train_artists(embeddings(model_files, parts["valid"]), train, max(ks))
+    by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], candidates, neighbours, targets, ks, powers)
+    k, power = max(by_setting, key=lambda setting: (by_setting[setting]["map@10"], -setting[0], -setting[1]))
+    valid_votes = ev.neighbour_votes(*neighbours, targets, k, power)
+    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(model_files, parts["test"]), train, k), targets, k, power)
+    tuning = {"k": int(k), "power": float(power), "valid_map@10": by_setting[(k, power)]["map@10"]}
+    return valid_votes, test_votes, tuning
+
+
+def knn_votes(content: np.ndarray, embedding: np.ndarray | None, share: float) -> list[tuple[np.ndarray, float]]:
+    """The kNN experts of the ``network_knn`` blend: the content kNN and, with ``share``, the embedding kNN."""
+    return [(content, 1.0 - share)] + ([(embedding, share)] if embedding is not None else [])
 
 
 def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
@@ -133,27 +174,46 @@ def evaluate_step(
         method_scores["network_ensemble"] = ev.log_probability(network)
 
     knn = io.read_json(knn_file)["chosen"]
-    log.info("content_knn: %d nearest train artists on %d-dim SVDs (tuned on valid)", knn["k"], knn["dim"])
+    log.info(
+        "content_knn: %d nearest train artists on %d-dim SVDs, similarity ** %g (tuned on valid)",
+        knn["k"], knn["dim"], knn["power"],
+    )  # fmt: skip
 
     def knn_scores(queries: np.ndarray) -> np.ndarray:
         files = knn_svd_files[knn["dim"]]
         blocks = [stack_vectors([path], queries) for path in files]
-        return ev.content_knn_scores(blocks, [stack_vectors([path], train_ids) for path in files], targets, knn["k"])
+        return ev.content_knn_scores(blocks, [stack_vectors([path], train_ids) for path in files], targets, knn["k"], knn["power"])
 
     test_knn = knn_scores(test)
     tuning: dict[str, Any] = {"content_knn": knn}
+    valid_embedding = test_embedding = None  # the embedding kNN's votes, when it is on
+    if settings["network_embedding_knn"]:
+        valid_embedding, test_embedding, tuning["network_embedding_knn"] = embedding_knn(
+            [models[v] for v in members], parts, targets, listen, artist_ids, chosen,
+            settings["knn_k"], settings["knn_power"],
+        )  # fmt: skip
+        method_scores["network_embedding_knn"] = test_embedding
+        log.info("network_embedding_knn: %(k)d neighbours, similarity ** %(power)g (tuned on valid)", tuning["network_embedding_knn"])
     if settings["network_knn"]:
         valid_network = np.mean([net(v, valid) for v in members], axis=0)
+        shares = settings["blend_embedding_shares"] if valid_embedding is not None else [0.0]
         valid_knn, valid_informed = knn_scores(valid), informed(svd_files, valid)
         valid_blends = {
-            weight: ev.with_fallback(ev.blend(valid_network, valid_knn, weight), valid_informed)
+            (weight, share): ev.with_fallback(
+                ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share)), valid_informed
+            )
             for weight in settings["blend_weights"]
+            for share in shares
         }
-        by_weight = ev.query_map(listen, artist_ids, valid, chosen, valid_blends)
-        weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
-        tuning["network_knn"] = {"weight": weight, "valid_map@10": {str(w): m["map@10"] for w, m in by_weight.items()}}
-        log.info("network_knn: network weight %.2f (tuned on valid)", weight)
-        method_scores["network_knn"] = ev.blend(network, test_knn, weight)
+        by_setting = ev.query_map(listen, artist_ids, valid, chosen, valid_blends)
+        weight, share = max(by_setting, key=lambda ws: (by_setting[ws]["map@10"], -ws[0], -ws[1]))
+        tuning["network_knn"] = {
+            "weight": weight,
+            "embedding_share": share,
+            "valid_map@10": [{"weight": w, "embedding_share": s, "map@10": m["map@10"]} for (w, s), m in by_setting.items()],
+        }
+        log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
+        method_scores["network_knn"] = ev.blend(network, weight, knn_votes(test_knn, test_embedding, share))
     for variant in sorted(v for v in models if v.startswith("only-")):
         method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(net(variant, test))
     method_scores["content_knn"] = test_knn

@@ -146,12 +146,14 @@ def tune_knn(
     interactions_file: str,
     targets_file: str,
     ks: list[int],
+    powers: list[float],
     out: str,
 ) -> None:
-    """Choose the content kNN's SVD size and neighbour count by MAP@10 on valid artists.
+    """Choose the content kNN's SVD size, neighbour count and similarity power by MAP@10 on valid artists.
 
     Artists without side information get popularity order whatever the setting, so
-    they shift every setting alike; ties go to the smaller dim, then the smaller k.
+    they shift every setting alike; ties go to the smaller dim, then the smaller k,
+    then the smaller power. The neighbours are searched once per dim, for the largest k.
     """
     parts = read_split(split_files)
     chosen = io.read_ids(candidates_file)
@@ -160,15 +162,24 @@ def tune_knn(
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
     table = []
     for dim, files in sorted(knn_svd_files.items()):
-        valid_blocks = [stack_vectors([path], parts["valid"]) for path in files]
-        train_blocks = [stack_vectors([path], parts["train"]) for path in files]
-        method_scores = {k: ev.content_knn_scores(valid_blocks, train_blocks, targets, k) for k in ks}
-        for k, result in ev.query_map(listen, artist_ids, parts["valid"], chosen, method_scores).items():
-            table.append({"dim": dim, "k": int(k), **result})
-            log.info("content_knn dim %d k %d: valid MAP@10 %.4f", dim, k, result["map@10"])
-    best = max(table, key=lambda row: (row["map@10"], -row["dim"], -row["k"]))
-    io.write_json(out, {"chosen": {"dim": best["dim"], "k": best["k"], "valid_map@10": best["map@10"]}, "valid": table})
-    log.info("chosen: dim %d, k %d", best["dim"], best["k"])
+        neighbours = ev.nearest_train_artists(
+            ev.content_vectors([stack_vectors([path], parts["valid"]) for path in files]),
+            ev.content_vectors([stack_vectors([path], parts["train"]) for path in files]),
+            max(ks),
+        )
+        by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], chosen, neighbours, targets, ks, powers)
+        for (k, power), result in by_setting.items():
+            table.append({"dim": dim, "k": int(k), "power": float(power), **result})
+            log.info("content_knn dim %d k %d power %g: valid MAP@10 %.4f", dim, k, power, result["map@10"])
+    best = max(table, key=lambda row: (row["map@10"], -row["dim"], -row["k"], -row["power"]))
+    io.write_json(
+        out,
+        {
+            "chosen": {key: best[key] for key in ("dim", "k", "power")} | {"valid_map@10": best["map@10"]},
+            "valid": table,
+        },
+    )
+    log.info("chosen: dim %d, k %d, power %g", best["dim"], best["k"], best["power"])
 
 
 def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], seed: int, out: str, summary_out: str) -> None:
@@ -188,7 +199,7 @@ def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], s
     log.info("k=%d by silhouette (%s)", fitted.k, ", ".join(f"{k}: {v:.3f}" for k, v in fitted.silhouettes.items()))
 
 
-NETWORK_METHODS = ("network", "network_ensemble", "network_knn")
+NETWORK_METHODS = ("network", "network_ensemble", "network_knn", "network_embedding_knn")
 BASELINES = ("content_knn", "cluster_popularity", "popularity")
 SUBSET_TITLES = {
     "all": "All test artists",

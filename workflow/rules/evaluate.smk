@@ -20,6 +20,7 @@ rule tune_knn:
         dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
         n_sources=lambda wildcards: len(sources(wildcards.dataset)),
         ks=config["evaluation"]["knn_k"],
+        powers=config["evaluation"]["knn_power"],
     script:
         "../scripts/tune_knn.py"
 
@@ -55,6 +56,7 @@ rule evaluate:
         settings={
             **settings("evaluation"),
             "network_knn": config["methods"]["network_knn"],
+            "network_embedding_knn": config["methods"]["network_embedding_knn"],
         },
     script:
         "../scripts/evaluate.py"

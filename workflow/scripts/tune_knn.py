@@ -10,6 +10,7 @@ run(
         snakemake.input.interactions,
         snakemake.input.targets,
         list(snakemake.params.ks),
+        list(snakemake.params.powers),
         snakemake.output[0],
     ),
 )
