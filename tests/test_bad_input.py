@@ -216,6 +216,7 @@ def test_a_feature_table_whose_artists_are_all_test_artists_stops_the_svd(tmp_pa
         steps.svd(
             str(tmp_path / "likes.parquet"),
             {p: str(tmp_path / f"{p}.txt") for p in split},
+            "custom",
             "likes",
             1,
             "log",

@@ -133,7 +133,7 @@ def test_query_map_is_the_map_of_method_metrics():
     candidates, queries = np.array([20, 30, 40]), np.array([10, 40])
     scores = np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.4]], dtype=np.float32)
     listen = listeners(interactions, artist_ids)
-    result = ev.query_map(listen, artist_ids, queries, candidates, {"m": scores})["m"]
+    result = ev.query_map(listen, artist_ids, queries, candidates, [("m", scores)])["m"]
     top = ev.rank(scores, 20)
     sizes, hits = ev.relevance(listen, artist_ids, queries, candidates, {"m": top})
     expected = ev.method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)

@@ -16,7 +16,7 @@ def feature_table(rng: np.random.Generator, artists=ARTISTS) -> pd.DataFrame:
 
 def test_svd_vectors_have_one_row_per_artist_and_dim_columns():
     table = feature_table(np.random.default_rng(0), artists=ARTISTS[:-1])  # artist 12 has no side information
-    fitted = fit_svd(source_matrix(table, ARTISTS), TRAIN, dim=4, weighting="tfidf", seed=0, source="tags")
+    fitted = fit_svd(source_matrix(table, ARTISTS), TRAIN, dim=4, weighting="tfidf", seed=0, source="tags", dataset="demo")
     assert fitted.vectors.shape == (ARTISTS.shape[0], 4)
     assert fitted.vectors.dtype == np.float32
     assert fitted.explained_variance_ratio.shape == (4,)
@@ -32,8 +32,8 @@ def test_the_svd_fit_never_sees_held_out_artists(weighting):
     held_out = ~changed["artist_id"].isin(TRAIN)
     changed.loc[held_out, "weight"] *= 100.0
     changed.loc[held_out, "key"] = "only-held-out-artists-use-this"
-    first = fit_svd(source_matrix(table, ARTISTS), TRAIN, 3, weighting, seed=0, source="tags")
-    second = fit_svd(source_matrix(changed, ARTISTS), TRAIN, 3, weighting, seed=0, source="tags")
+    first = fit_svd(source_matrix(table, ARTISTS), TRAIN, 3, weighting, seed=0, source="tags", dataset="demo")
+    second = fit_svd(source_matrix(changed, ARTISTS), TRAIN, 3, weighting, seed=0, source="tags", dataset="demo")
     train_rows = np.isin(ARTISTS, TRAIN)
     assert np.allclose(first.vectors[train_rows], second.vectors[train_rows], atol=1e-5)
     assert np.allclose(first.explained_variance_ratio, second.explained_variance_ratio)
@@ -50,8 +50,8 @@ def test_idf_comes_from_train_artists_only():
 
 def test_an_svd_dim_not_below_the_number_of_columns_is_an_error_naming_the_key():
     table = pd.DataFrame({"artist_id": [1, 2, 3], "key": ["a", "b", "c"], "weight": [1.0, 2.0, 3.0]})
-    with pytest.raises(InputError, match=r"features\.tags\.dim"):
-        fit_svd(source_matrix(table, ARTISTS), TRAIN, dim=3, weighting="log", seed=0, source="tags")
+    with pytest.raises(InputError, match=r"datasets\.demo\.features\.tags\.dim or datasets\.demo\.dims"):
+        fit_svd(source_matrix(table, ARTISTS), TRAIN, dim=3, weighting="log", seed=0, source="tags", dataset="demo")
 
 
 @pytest.mark.parametrize("weighting", WEIGHTINGS)

@@ -1,12 +1,15 @@
+from dataclasses import asdict
+
 import numpy as np
 import pandas as pd
 import pytest
 import scipy.sparse as sp
+import yaml
 
 from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.model import Checkpoints, TrainSettings, hidden_representation, load_model, scores, train
-from conftest import run_folder
+from conftest import REPO, run_folder
 
 SETTINGS = TrainSettings(hidden_units=[16], dropout=0.1, learning_rate=0.01, batch_size=16, max_epochs=6, patience=6)
 
@@ -21,6 +24,10 @@ def clustered_case(n_per_cluster: int = 40, seed: int = 0):
     targets[np.arange(cluster.shape[0]), 2 * cluster] = 0.75
     targets[np.arange(cluster.shape[0]), 2 * cluster + 1] = 0.25
     return inputs, sp.csr_matrix(targets), cluster
+
+
+def test_the_train_settings_default_to_the_model_section_of_config_yaml():
+    assert asdict(TrainSettings()) == yaml.safe_load((REPO / "config.yaml").read_text())["model"]
 
 
 def test_the_network_learns_a_known_answer(tmp_path):

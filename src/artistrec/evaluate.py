@@ -12,7 +12,7 @@ of test artists, and made dense only over the candidate columns.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Mapping, Sequence
+from collections.abc import Hashable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
@@ -210,9 +210,9 @@ def tune_neighbours(
 ) -> dict[tuple[int, float], dict[str, float]]:
     """MAP@K on ``queries`` of every (k, power), from their ``nearest_train_artists`` for the largest k."""
     nearest, similarity = neighbours
-    method_scores = {
-        (k, power): neighbour_votes(nearest, similarity, train_targets, k, power) for k in ks for power in powers
-    }
+    method_scores = (
+        ((k, power), neighbour_votes(nearest, similarity, train_targets, k, power)) for k in ks for power in powers
+    )
     return query_map(listen, artist_ids, queries, candidates, method_scores)  # type: ignore[return-value]
 
 
@@ -288,10 +288,15 @@ def query_map(
     artist_ids: np.ndarray,
     queries: np.ndarray,
     candidates: np.ndarray,
-    method_scores: Mapping[Hashable, np.ndarray],
+    method_scores: Iterable[tuple[Hashable, np.ndarray]],
 ) -> dict[Hashable, dict[str, float]]:
-    """MAP@1/5/10/20 of each method (any key, say a setting) over the queries with a non-empty ground truth."""
-    recommended = {method: rank(scores, max(K_VALUES)) for method, scores in method_scores.items()}
+    """MAP@1/5/10/20 of each method (any key, say a setting) over the queries with a non-empty ground truth.
+
+    ``method_scores`` yields (method, scores) pairs; each score matrix is cut to its
+    top 20 as it comes, so a generator keeps one dense (queries x candidates) matrix
+    alive at a time however many settings a tuning grid has.
+    """
+    recommended = {method: rank(scores, max(K_VALUES)) for method, scores in method_scores}
     sizes, hits = relevance(listen, artist_ids, queries, candidates, recommended)
     evaluated = sizes > 0
     return {method: map_at_k(hits[method][evaluated], sizes[evaluated]) for method in recommended}

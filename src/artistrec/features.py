@@ -106,7 +106,7 @@ class SvdFeatures:
 
 
 def fit_svd(
-    matrix: SourceMatrix, train: np.ndarray, dim: int, weighting: str, seed: int, source: str
+    matrix: SourceMatrix, train: np.ndarray, dim: int, weighting: str, seed: int, source: str, dataset: str
 ) -> SvdFeatures:
     """Fit TruncatedSVD on the weighted rows of train artists and project every artist.
 
@@ -114,11 +114,12 @@ def fit_svd(
     """
     n_keys = matrix.keys.shape[0]
     if dim >= n_keys:
+        # The dim comes from the source's own setting or from the dataset's dims (sweep, kNN tuning).
         raise InputError(
             "config",
-            f"features.{source}.dim",
-            f"is {dim} but source '{source}' has only {n_keys} columns",
-            f"set it below {n_keys}",
+            f"datasets.{dataset}.features.{source}.dim or datasets.{dataset}.dims",
+            f"asks for {dim} SVD dims but source '{source}' has only {n_keys} columns",
+            f"keep both below {n_keys}",
         )
     fit_rows = positions(train, matrix.artist_ids)
     if (fit_rows < 0).any():

@@ -67,8 +67,10 @@ import keras  # noqa: E402  (after the quiet TensorFlow import)
 
 @dataclass(frozen=True)
 class TrainSettings:
-    hidden_units: list[int] = field(default_factory=lambda: [256, 256])
-    dropout: float = 0.2
+    """The ``model:`` section of the config; the defaults are those of ``config.yaml``."""
+
+    hidden_units: list[int] = field(default_factory=lambda: [512, 256])
+    dropout: float = 0.5
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     batch_size: int = 256

@@ -124,7 +124,8 @@ def validate_step(
     network = network_probabilities(model_file, valid, chosen.shape[0])
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    result = ev.query_map(listen, artist_ids, valid, chosen, {"network": ev.with_fallback(network, informed(input_files(model_file), valid))})
+    network = ev.with_fallback(network, informed(input_files(model_file), valid))
+    result = ev.query_map(listen, artist_ids, valid, chosen, [("network", network)])
     history = pd.read_csv(history_file)
     best_epoch = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if history["val_loss"].notna().any() else len(history)
     io.write_json(out, {"valid": result["network"], "epochs": int(len(history)), "best_epoch": best_epoch})
@@ -198,13 +199,14 @@ def evaluate_step(
         valid_network = np.mean([net(v, valid) for v in members], axis=0)
         shares = settings["blend_embedding_shares"] if valid_embedding is not None else [0.0]
         valid_knn, valid_informed = knn_scores(valid), informed(svd_files, valid)
-        valid_blends = {
-            (weight, share): ev.with_fallback(
-                ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share)), valid_informed
+        valid_blends = (
+            (
+                (weight, share),
+                ev.with_fallback(ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share)), valid_informed),
             )
             for weight in settings["blend_weights"]
             for share in shares
-        }
+        )
         by_setting = ev.query_map(listen, artist_ids, valid, chosen, valid_blends)
         weight, share = max(by_setting, key=lambda ws: (by_setting[ws]["map@10"], -ws[0], -ws[1]))
         tuning["network_knn"] = {

@@ -109,10 +109,12 @@ def candidates(interactions_file: str, train_file: str, n_candidates: int, out: 
     log.info("candidates: the %d most-listened train artists", chosen.shape[0])
 
 
-def svd(features_file: str, split_files: dict[str, str], source: str, dim: int, weighting: str, seed: int, out: str) -> None:
+def svd(
+    features_file: str, split_files: dict[str, str], dataset: str, source: str, dim: int, weighting: str, seed: int, out: str
+) -> None:
     parts = read_split(split_files)
     matrix = source_matrix(io.read_parquet(features_file), all_artists(parts))
-    fitted = fit_svd(matrix, parts["train"], dim, weighting, seed, source)
+    fitted = fit_svd(matrix, parts["train"], dim, weighting, seed, source, dataset)
     without = int((~ev.has_side_information(fitted.vectors)).sum())
     log.info("%s: %d of %d artists have no side information (zero vectors)", source, without, matrix.artist_ids.shape[0])
     save_svd(out, fitted, weighting)

@@ -6,6 +6,7 @@ run(
     lambda: steps.svd(
         snakemake.input.features,
         {part: snakemake.input[part] for part in ("train", "valid", "test")},
+        snakemake.wildcards.dataset,
         snakemake.wildcards.source,
         snakemake.params.dim,
         snakemake.params.weighting,
