@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
@@ -18,6 +18,9 @@ from artistrec.matrices import listeners, positions
 from artistrec.model import TrainSettings, hidden_representation, load_model, save_model, scores, train
 from artistrec.steps import all_artists, history_table, read_split
 from artistrec.variants import model_inputs, run_folder_of
+
+if TYPE_CHECKING:
+    import keras
 
 log = logging.getLogger(__name__)
 
@@ -64,13 +67,11 @@ def network_probabilities(model_file: str, artist_ids: np.ndarray, n_candidates:
     return ev.probabilities(scores(model, stack_vectors(input_files(model_file), artist_ids)))
 
 
-def embeddings(model_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
-    """The models' hidden representations of ``artist_ids``, each unit length, concatenated and normalised:
-    dot products are mean cosines over the models.
+def embeddings(models: list[tuple[keras.Model, list[str]]], artist_ids: np.ndarray) -> np.ndarray:
+    """The hidden representations of ``artist_ids`` by each (model, its SVD files), each unit length,
+    concatenated and normalised: dot products are mean cosines over the models.
     """
-    return ev.content_vectors(
-        [hidden_representation(load_model(path), stack_vectors(input_files(path), artist_ids)) for path in model_files]
-    )
+    return ev.content_vectors([hidden_representation(model, stack_vectors(files, artist_ids)) for model, files in models])
 
 
 def embedding_knn(
@@ -89,12 +90,13 @@ def embedding_knn(
     (its last hidden layer) instead of the raw SVD space: neighbours are train
     artists whose side information predicts similar co-listening.
     """
-    train = embeddings(model_files, parts["train"])
-    neighbours = ev.nearest_train_artists(embeddings(model_files, parts["valid"]), train, max(ks))
+    models = [(load_model(path), input_files(path)) for path in model_files]
+    train = embeddings(models, parts["train"])
+    neighbours = ev.nearest_train_artists(embeddings(models, parts["valid"]), train, max(ks))
     by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], candidates, neighbours, targets, ks, powers)
     k, power = max(by_setting, key=lambda setting: (by_setting[setting]["map@10"], -setting[0], -setting[1]))
     valid_votes = ev.neighbour_votes(*neighbours, targets, k, power)
-    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(model_files, parts["test"]), train, k), targets, k, power)
+    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(models, parts["test"]), train, k), targets, k, power)
     tuning = {"k": int(k), "power": float(power), "valid_map@10": by_setting[(k, power)]["map@10"]}
     return valid_votes, test_votes, tuning
 
