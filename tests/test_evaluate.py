@@ -62,6 +62,29 @@ def test_a_similarity_power_above_one_lets_the_nearest_neighbour_outvote_several
     assert ev.content_knn_scores(query, train, targets, k=3, power=3)[0].tolist() == pytest.approx([0.729, 0.432])
 
 
+def test_voting_with_co_listened_sets_lets_a_neighbour_with_a_broad_truth_spread_more_votes():
+    # two equally similar neighbours: one co-listened with candidate 0 only, the
+    # other (many listeners) with candidates 1 and 2, a third of the time with 0
+    targets = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.2, 0.4, 0.4]], dtype=np.float32))
+    train, query = [np.array([[1.0, 0.0], [1.0, 0.0]])], [np.array([[1.0, 0.0]])]
+    by_distribution = ev.content_knn_scores(query, train, targets, k=2, votes="distribution")
+    by_set = ev.content_knn_scores(query, train, targets, k=2, votes="co_listened")
+    assert by_distribution[0].tolist() == pytest.approx([1.2, 0.4, 0.4])
+    assert by_set[0].tolist() == pytest.approx([2.0, 1.0, 1.0])
+
+
+def test_the_co_listened_vote_rows_are_the_supports_of_the_targets_and_leave_them_untouched():
+    targets = sp.csr_matrix(np.array([[0.25, 0.0, 0.75], [0.0, 0.0, 0.0]], dtype=np.float32))
+    assert ev.vote_rows(targets, "distribution") is targets
+    assert ev.vote_rows(targets, "co_listened").toarray().tolist() == [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    assert targets.toarray().tolist() == [[0.25, 0.0, 0.75], [0.0, 0.0, 0.0]]
+
+
+def test_neighbour_settings_tied_on_map_prefer_the_smaller_k_then_power_then_distribution_votes():
+    tied = [(50, 1.0, "co_listened"), (10, 3.0, "co_listened"), (10, 3.0, "distribution"), (10, 6.0, "distribution")]
+    assert max(tied, key=lambda setting: ev.simplest_first(*setting)) == (10, 3.0, "distribution")
+
+
 def test_neighbours_searched_once_for_the_largest_k_vote_like_a_search_for_each_k():
     rng = np.random.default_rng(0)
     queries, train = ev.normalise_rows(rng.normal(size=(20, 5))), ev.normalise_rows(rng.normal(size=(50, 5)))

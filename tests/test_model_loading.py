@@ -60,7 +60,8 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
             str(results / "data" / "interactions.parquet"),
             str(run / "targets.npz"),
             {
-                "top_k": 20, "knn_k": [5], "knn_power": [1], "blend_weights": [0.5], "blend_embedding_shares": [0.5],
+                "top_k": 20, "knn_k": [5], "knn_power": [1], "knn_votes": ["distribution"],
+                "blend_weights": [0.5], "blend_embedding_shares": [0.5],
                 "bootstrap": 10, "seed": 0,
                 "network_knn": True, "network_embedding_knn": True,
             },

@@ -103,12 +103,19 @@ def test_both_knns_are_tuned_on_valid_artists_over_the_configs_settings(demo_run
     results = run_folder(demo_run)
     settings = yaml.safe_load(TEST_CONFIG.read_text())["evaluation"]
     knn = json.loads((results / "knn.json").read_text())
-    grid = {(row["dim"], row["k"], row["power"]) for row in knn["valid"]}
-    assert grid == {(d, k, float(p)) for d in (4, 8) for k in settings["knn_k"] for p in settings["knn_power"]}
+    grid = {(row["dim"], row["k"], row["power"], row["votes"]) for row in knn["valid"]}
+    assert grid == {
+        (d, k, float(p), votes)
+        for d in (4, 8)
+        for k in settings["knn_k"]
+        for p in settings["knn_power"]
+        for votes in settings["knn_votes"]
+    }
     best = max(knn["valid"], key=lambda row: row["map@10"])
     assert knn["chosen"]["valid_map@10"] == best["map@10"]
     embedding = json.loads((results / "metrics.json").read_text())["tuning"]["network_embedding_knn"]
     assert embedding["k"] in settings["knn_k"] and embedding["power"] in settings["knn_power"]
+    assert embedding["votes"] in settings["knn_votes"]
 
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):

@@ -182,10 +182,33 @@ def nearest_train_artists(queries: np.ndarray, train: np.ndarray, k: int) -> tup
     return nearest, similarity
 
 
+# What a neighbour votes with: its co-listening distribution over the candidates
+# (the training target), or its co-listened set (1 for every candidate any of its
+# listeners listens to: the ground truth's own definition for a test artist).
+VOTES = ("distribution", "co_listened")
+
+
+def vote_rows(train_targets: sp.csr_matrix, votes: str) -> sp.csr_matrix:
+    """The rows neighbours vote with: the target distributions, or their supports (binary co-listened sets).
+
+    Voting with sets lets a neighbour with many listeners, whose ground truth
+    would be broad, spread more votes; on Last.fm-2k valid artists that scores
+    about 5% higher MAP@10 than voting with distributions, which weigh every
+    neighbour alike.
+    """
+    if votes == "distribution":
+        return train_targets
+    if votes == "co_listened":
+        co_listened = sp.csr_matrix(train_targets, copy=True)
+        co_listened.data = (co_listened.data > 0).astype(np.float32)
+        return co_listened
+    raise ValueError(f"unknown votes {votes!r}: one of {', '.join(VOTES)}")
+
+
 def neighbour_votes(
-    nearest: np.ndarray, similarity: np.ndarray, train_targets: sp.csr_matrix, k: int, power: float
+    nearest: np.ndarray, similarity: np.ndarray, vote_rows: sp.csr_matrix, k: int, power: float
 ) -> np.ndarray:
-    """Scores over the candidates: the first ``k`` neighbours vote with their target rows, weighted by similarity ** power.
+    """Scores over the candidates: the first ``k`` neighbours vote with their ``vote_rows``, weighted by similarity ** power.
 
     Only positive similarities vote. A power above 1 lets the nearest neighbours
     dominate without a hard cut at a small k (on Last.fm-2k valid artists, power 3-6
@@ -194,8 +217,8 @@ def neighbour_votes(
     k = min(k, nearest.shape[1])
     weights = np.clip(similarity[:, :k], 0.0, None) ** power
     voters = np.repeat(np.arange(nearest.shape[0]), k)
-    votes = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], train_targets.shape[0]))
-    return np.asarray((votes @ train_targets).toarray(), dtype=np.float32)
+    votes = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], vote_rows.shape[0]))
+    return np.asarray((votes @ vote_rows).toarray(), dtype=np.float32)
 
 
 def tune_neighbours(
@@ -207,13 +230,22 @@ def tune_neighbours(
     train_targets: sp.csr_matrix,
     ks: list[int],
     powers: list[float],
-) -> dict[tuple[int, float], dict[str, float]]:
-    """MAP@K on ``queries`` of every (k, power), from their ``nearest_train_artists`` for the largest k."""
+    votes: Sequence[str],
+) -> dict[tuple[int, float, str], dict[str, float]]:
+    """MAP@K on ``queries`` of every (k, power, votes), from their ``nearest_train_artists`` for the largest k."""
     nearest, similarity = neighbours
     method_scores = (
-        ((k, power), neighbour_votes(nearest, similarity, train_targets, k, power)) for k in ks for power in powers
+        ((k, power, kind), neighbour_votes(nearest, similarity, vote_rows(train_targets, kind), k, power))
+        for kind in votes
+        for k in ks
+        for power in powers
     )
     return query_map(listen, artist_ids, queries, candidates, method_scores)  # type: ignore[return-value]
+
+
+def simplest_first(k: int, power: float, votes: str) -> tuple[int, float, int]:
+    """Tie-break of neighbour settings with equal MAP@10: the larger key is the smaller k, power, then ``VOTES`` order."""
+    return -k, -power, -VOTES.index(votes)
 
 
 def content_knn_scores(
@@ -222,16 +254,17 @@ def content_knn_scores(
     train_targets: sp.csr_matrix,
     k: int,
     power: float = 1.0,
+    votes: str = "distribution",
 ) -> np.ndarray:
     """The content kNN baseline.
 
     Queries and train artists are compared by the cosine of their
     ``content_vectors``; each query's ``k`` most similar train artists vote with
-    their target rows, weighted by similarity ** ``power``. A query without side
+    their ``vote_rows``, weighted by similarity ** ``power``. A query without side
     information gets all-zero scores, which ``rank`` turns into popularity order.
     """
     nearest, similarity = nearest_train_artists(content_vectors(query_blocks), content_vectors(train_blocks), k)
-    return neighbour_votes(nearest, similarity, train_targets, k, power)
+    return neighbour_votes(nearest, similarity, vote_rows(train_targets, votes), k, power)
 
 
 def with_fallback(scores: np.ndarray, informed: np.ndarray) -> np.ndarray:

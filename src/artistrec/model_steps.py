@@ -83,8 +83,9 @@ def embedding_knn(
     candidates: np.ndarray,
     ks: list[int],
     powers: list[float],
+    votes: list[str],
 ) -> tuple[np.ndarray, np.ndarray, dict[str, Any]]:
-    """The network's embedding kNN: valid and test votes, and the (k, power) tuned on valid artists.
+    """The network's embedding kNN: valid and test votes, and the (k, power, votes) tuned on valid artists.
 
     A kNN like the content baseline, but in the space the trained tower learned
     (its last hidden layer) instead of the raw SVD space: neighbours are train
@@ -93,11 +94,12 @@ def embedding_knn(
     models = [(load_model(path), input_files(path)) for path in model_files]
     train = embeddings(models, parts["train"])
     neighbours = ev.nearest_train_artists(embeddings(models, parts["valid"]), train, max(ks))
-    by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], candidates, neighbours, targets, ks, powers)
-    k, power = max(by_setting, key=lambda setting: (by_setting[setting]["map@10"], -setting[0], -setting[1]))
-    valid_votes = ev.neighbour_votes(*neighbours, targets, k, power)
-    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(models, parts["test"]), train, k), targets, k, power)
-    tuning = {"k": int(k), "power": float(power), "valid_map@10": by_setting[(k, power)]["map@10"]}
+    by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], candidates, neighbours, targets, ks, powers, votes)
+    k, power, kind = max(by_setting, key=lambda setting: (by_setting[setting]["map@10"], *ev.simplest_first(*setting)))
+    rows = ev.vote_rows(targets, kind)
+    valid_votes = ev.neighbour_votes(*neighbours, rows, k, power)
+    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(models, parts["test"]), train, k), rows, k, power)
+    tuning = {"k": int(k), "power": float(power), "votes": kind, "valid_map@10": by_setting[(k, power, kind)]["map@10"]}
     return valid_votes, test_votes, tuning
 
 
@@ -178,14 +180,15 @@ def evaluate_step(
 
     knn = io.read_json(knn_file)["chosen"]
     log.info(
-        "content_knn: %d nearest train artists on %d-dim SVDs, similarity ** %g (tuned on valid)",
-        knn["k"], knn["dim"], knn["power"],
+        "content_knn: %d nearest train artists on %d-dim SVDs, similarity ** %g, %s votes (tuned on valid)",
+        knn["k"], knn["dim"], knn["power"], knn["votes"],
     )  # fmt: skip
 
     def knn_scores(queries: np.ndarray) -> np.ndarray:
         files = knn_svd_files[knn["dim"]]
         blocks = [stack_vectors([path], queries) for path in files]
-        return ev.content_knn_scores(blocks, [stack_vectors([path], train_ids) for path in files], targets, knn["k"], knn["power"])
+        train_blocks = [stack_vectors([path], train_ids) for path in files]
+        return ev.content_knn_scores(blocks, train_blocks, targets, knn["k"], knn["power"], knn["votes"])
 
     test_knn = knn_scores(test)
     tuning: dict[str, Any] = {"content_knn": knn}
@@ -193,10 +196,13 @@ def evaluate_step(
     if settings["network_embedding_knn"]:
         valid_embedding, test_embedding, tuning["network_embedding_knn"] = embedding_knn(
             [models[v] for v in members], parts, targets, listen, artist_ids, chosen,
-            settings["knn_k"], settings["knn_power"],
+            settings["knn_k"], settings["knn_power"], settings["knn_votes"],
         )  # fmt: skip
         method_scores["network_embedding_knn"] = test_embedding
-        log.info("network_embedding_knn: %(k)d neighbours, similarity ** %(power)g (tuned on valid)", tuning["network_embedding_knn"])
+        log.info(
+            "network_embedding_knn: %(k)d neighbours, similarity ** %(power)g, %(votes)s votes (tuned on valid)",
+            tuning["network_embedding_knn"],
+        )
     if settings["network_knn"]:
         valid_network = np.mean([net(v, valid) for v in members], axis=0)
         shares = settings["blend_embedding_shares"] if valid_embedding is not None else [0.0]

@@ -149,13 +149,14 @@ def tune_knn(
     targets_file: str,
     ks: list[int],
     powers: list[float],
+    votes: list[str],
     out: str,
 ) -> None:
-    """Choose the content kNN's SVD size, neighbour count and similarity power by MAP@10 on valid artists.
+    """Choose the content kNN's SVD size, neighbour count, similarity power and votes by MAP@10 on valid artists.
 
     Artists without side information get popularity order whatever the setting, so
-    they shift every setting alike; ties go to the smaller dim, then the smaller k,
-    then the smaller power. The neighbours are searched once per dim, for the largest k.
+    they shift every setting alike; ties go to the smaller dim, then
+    ``ev.simplest_first``. The neighbours are searched once per dim, for the largest k.
     """
     parts = read_split(split_files)
     chosen = io.read_ids(candidates_file)
@@ -169,19 +170,19 @@ def tune_knn(
             ev.content_vectors([stack_vectors([path], parts["train"]) for path in files]),
             max(ks),
         )
-        by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], chosen, neighbours, targets, ks, powers)
-        for (k, power), result in by_setting.items():
-            table.append({"dim": dim, "k": int(k), "power": float(power), **result})
-            log.info("content_knn dim %d k %d power %g: valid MAP@10 %.4f", dim, k, power, result["map@10"])
-    best = max(table, key=lambda row: (row["map@10"], -row["dim"], -row["k"], -row["power"]))
+        by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], chosen, neighbours, targets, ks, powers, votes)
+        for (k, power, kind), result in by_setting.items():
+            table.append({"dim": dim, "k": int(k), "power": float(power), "votes": kind, **result})
+            log.info("content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", dim, k, power, kind, result["map@10"])
+    best = max(table, key=lambda row: (row["map@10"], -row["dim"], *ev.simplest_first(row["k"], row["power"], row["votes"])))
     io.write_json(
         out,
         {
-            "chosen": {key: best[key] for key in ("dim", "k", "power")} | {"valid_map@10": best["map@10"]},
+            "chosen": {key: best[key] for key in ("dim", "k", "power", "votes")} | {"valid_map@10": best["map@10"]},
             "valid": table,
         },
     )
-    log.info("chosen: dim %d, k %d, power %g", best["dim"], best["k"], best["power"])
+    log.info("chosen: dim %d, k %d, power %g, votes %s", best["dim"], best["k"], best["power"], best["votes"])
 
 
 def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], seed: int, out: str, summary_out: str) -> None:

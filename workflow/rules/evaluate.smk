@@ -21,6 +21,7 @@ rule tune_knn:
         n_sources=lambda wildcards: len(sources(wildcards.dataset)),
         ks=config["evaluation"]["knn_k"],
         powers=config["evaluation"]["knn_power"],
+        votes=config["evaluation"]["knn_votes"],
     script:
         "../scripts/tune_knn.py"
 

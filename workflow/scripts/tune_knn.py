@@ -11,6 +11,7 @@ run(
         snakemake.input.targets,
         list(snakemake.params.ks),
         list(snakemake.params.powers),
+        list(snakemake.params.votes),
         snakemake.output[0],
     ),
 )
