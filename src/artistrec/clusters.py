@@ -69,13 +69,14 @@ def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
 
 
 def cluster_popularity_scores(
-    query_labels: np.ndarray, train_labels: np.ndarray, train_targets: sp.csr_matrix
+    query_labels: np.ndarray, train_labels: np.ndarray, vote_rows: sp.csr_matrix
 ) -> np.ndarray:
     """The cluster baseline: the candidates most co-listened with the train artists of the query's cluster.
 
-    Each cluster's scores are the sum of its train artists' target rows (one
-    indicator-matrix product). A query without a cluster, or whose cluster has no
-    train artists, gets an all-zero row, which ``rank`` turns into popularity order.
+    Each cluster's scores are the sum of its train artists' ``vote_rows`` (their
+    co-listening distributions or co-listened sets; one indicator-matrix product).
+    A query without a cluster, or whose cluster has no train artists, gets an
+    all-zero row, which ``rank`` turns into popularity order.
     """
     n_clusters = max(int(train_labels.max(initial=NO_CLUSTER)), int(query_labels.max(initial=NO_CLUSTER))) + 1
     members = np.flatnonzero(train_labels != NO_CLUSTER)
@@ -83,8 +84,8 @@ def cluster_popularity_scores(
         (np.ones(members.shape[0], dtype=np.float32), (train_labels[members], members)),
         shape=(n_clusters, train_labels.shape[0]),
     )
-    per_cluster = np.zeros((n_clusters + 1, train_targets.shape[1]), dtype=np.float32)
-    per_cluster[:n_clusters] = (membership @ train_targets).toarray()
+    per_cluster = np.zeros((n_clusters + 1, vote_rows.shape[1]), dtype=np.float32)
+    per_cluster[:n_clusters] = (membership @ vote_rows).toarray()
     # The extra last row stays zero: label -1 indexes it.
     return per_cluster[query_labels]
 

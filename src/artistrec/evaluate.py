@@ -206,9 +206,9 @@ def vote_rows(train_targets: sp.csr_matrix, votes: str) -> sp.csr_matrix:
 
 
 def neighbour_votes(
-    nearest: np.ndarray, similarity: np.ndarray, vote_rows: sp.csr_matrix, k: int, power: float
+    nearest: np.ndarray, similarity: np.ndarray, rows: sp.csr_matrix, k: int, power: float
 ) -> np.ndarray:
-    """Scores over the candidates: the first ``k`` neighbours vote with their ``vote_rows``, weighted by similarity ** power.
+    """Scores over the candidates: the first ``k`` neighbours vote with their ``rows`` (``vote_rows``), weighted by similarity ** power.
 
     Only positive similarities vote. A power above 1 lets the nearest neighbours
     dominate without a hard cut at a small k (on Last.fm-2k valid artists, power 3-6
@@ -217,8 +217,8 @@ def neighbour_votes(
     k = min(k, nearest.shape[1])
     weights = np.clip(similarity[:, :k], 0.0, None) ** power
     voters = np.repeat(np.arange(nearest.shape[0]), k)
-    votes = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], vote_rows.shape[0]))
-    return np.asarray((votes @ vote_rows).toarray(), dtype=np.float32)
+    votes = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], rows.shape[0]))
+    return np.asarray((votes @ rows).toarray(), dtype=np.float32)
 
 
 def tune_neighbours(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -61,21 +62,35 @@ def input_files(model_file: str) -> list[str]:
     return [str(path) for _, path in model_inputs(model_file)]
 
 
-def network_probabilities(model_file: str, artist_ids: np.ndarray, n_candidates: int) -> np.ndarray:
-    """A trained variant's softmax over the candidates for ``artist_ids``, from the SVD files it was trained on."""
-    model = load_model(model_file, n_candidates=n_candidates)
-    return ev.probabilities(scores(model, stack_vectors(input_files(model_file), artist_ids)))
+@dataclass(frozen=True)
+class TrainedVariant:
+    """A trained network with the SVD files it reads, in input order; loaded once per step."""
+
+    model: keras.Model
+    inputs: list[str]
+
+    @classmethod
+    def load(cls, model_file: str, n_candidates: int | None = None) -> TrainedVariant:
+        return cls(load_model(model_file, n_candidates=n_candidates), input_files(model_file))
+
+    def probabilities(self, artist_ids: np.ndarray) -> np.ndarray:
+        """The softmax over the candidates for ``artist_ids``."""
+        return ev.probabilities(scores(self.model, stack_vectors(self.inputs, artist_ids)))
+
+    def embedding(self, artist_ids: np.ndarray) -> np.ndarray:
+        """The last hidden layer for ``artist_ids`` (zero without side information)."""
+        return hidden_representation(self.model, stack_vectors(self.inputs, artist_ids))
 
 
-def embeddings(models: list[tuple[keras.Model, list[str]]], artist_ids: np.ndarray) -> np.ndarray:
-    """The hidden representations of ``artist_ids`` by each (model, its SVD files), each unit length,
-    concatenated and normalised: dot products are mean cosines over the models.
+def embeddings(variants: list[TrainedVariant], artist_ids: np.ndarray) -> np.ndarray:
+    """The hidden representations of ``artist_ids`` by each variant, each unit length,
+    concatenated and normalised: dot products are mean cosines over the variants.
     """
-    return ev.content_vectors([hidden_representation(model, stack_vectors(files, artist_ids)) for model, files in models])
+    return ev.content_vectors([variant.embedding(artist_ids) for variant in variants])
 
 
 def embedding_knn(
-    model_files: list[str],
+    variants: list[TrainedVariant],
     parts: dict[str, np.ndarray],
     targets: sp.csr_matrix,
     listen: sp.csr_matrix,
@@ -91,14 +106,13 @@ def embedding_knn(
     (its last hidden layer) instead of the raw SVD space: neighbours are train
     artists whose side information predicts similar co-listening.
     """
-    models = [(load_model(path), input_files(path)) for path in model_files]
-    train = embeddings(models, parts["train"])
-    neighbours = ev.nearest_train_artists(embeddings(models, parts["valid"]), train, max(ks))
+    train = embeddings(variants, parts["train"])
+    neighbours = ev.nearest_train_artists(embeddings(variants, parts["valid"]), train, max(ks))
     by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], candidates, neighbours, targets, ks, powers, votes)
     k, power, kind = max(by_setting, key=lambda setting: (by_setting[setting]["map@10"], *ev.simplest_first(*setting)))
     rows = ev.vote_rows(targets, kind)
     valid_votes = ev.neighbour_votes(*neighbours, rows, k, power)
-    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(models, parts["test"]), train, k), rows, k, power)
+    test_votes = ev.neighbour_votes(*ev.nearest_train_artists(embeddings(variants, parts["test"]), train, k), rows, k, power)
     tuning = {"k": int(k), "power": float(power), "votes": kind, "valid_map@10": by_setting[(k, power, kind)]["map@10"]}
     return valid_votes, test_votes, tuning
 
@@ -125,10 +139,10 @@ def validate_step(
     parts = read_split(split_files)
     chosen = io.read_ids(candidates_file)
     valid = parts["valid"]
-    network = network_probabilities(model_file, valid, chosen.shape[0])
+    variant = TrainedVariant.load(model_file, n_candidates=chosen.shape[0])
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    network = ev.with_fallback(network, informed(input_files(model_file), valid))
+    network = ev.with_fallback(variant.probabilities(valid), informed(variant.inputs, valid))
     result = ev.query_map(listen, artist_ids, valid, chosen, [("network", network)])
     history = pd.read_csv(history_file)
     best_epoch = int(history.loc[history["val_loss"].idxmin(), "epoch"]) if history["val_loss"].notna().any() else len(history)
@@ -164,15 +178,13 @@ def evaluate_step(
     targets = io.read_sparse(targets_file)
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    svd_files = input_files(models["default"])
+    variants = {name: TrainedVariant.load(path, n_candidates=n_candidates) for name, path in models.items()}
+    svd_files = variants["default"].inputs
     test_informed = informed(svd_files, test)
-
-    def net(variant: str, queries: np.ndarray) -> np.ndarray:
-        return network_probabilities(models[variant], queries, n_candidates)
 
     members = sorted(v for v in models if v == "default" or v.startswith("member-")) or ["default"]
     log.info("scoring %d test artists over %d candidates: network (%d models)", test.shape[0], n_candidates, len(members))
-    member_probabilities = {v: net(v, test) for v in members}
+    member_probabilities = {v: variants[v].probabilities(test) for v in members}
     network = np.mean(list(member_probabilities.values()), axis=0)  # the ensemble when there are members
     method_scores = {"network": ev.log_probability(member_probabilities["default"])}
     if len(members) > 1:
@@ -195,7 +207,7 @@ def evaluate_step(
     valid_embedding = test_embedding = None  # the embedding kNN's votes, when it is on
     if settings["network_embedding_knn"]:
         valid_embedding, test_embedding, tuning["network_embedding_knn"] = embedding_knn(
-            [models[v] for v in members], parts, targets, listen, artist_ids, chosen,
+            [variants[v] for v in members], parts, targets, listen, artist_ids, chosen,
             settings["knn_k"], settings["knn_power"], settings["knn_votes"],
         )  # fmt: skip
         method_scores["network_embedding_knn"] = test_embedding
@@ -204,7 +216,7 @@ def evaluate_step(
             tuning["network_embedding_knn"],
         )
     if settings["network_knn"]:
-        valid_network = np.mean([net(v, valid) for v in members], axis=0)
+        valid_network = np.mean([variants[v].probabilities(valid) for v in members], axis=0)
         shares = settings["blend_embedding_shares"] if valid_embedding is not None else [0.0]
         valid_knn, valid_informed = knn_scores(valid), informed(svd_files, valid)
         valid_blends = (
@@ -225,13 +237,15 @@ def evaluate_step(
         log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
         method_scores["network_knn"] = ev.blend(network, weight, knn_votes(test_knn, test_embedding, share))
     for variant in sorted(v for v in models if v.startswith("only-")):
-        method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(net(variant, test))
+        method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(variants[variant].probabilities(test))
     method_scores["content_knn"] = test_knn
     if clusters_file is not None:
         cluster_ids, labels, clusters = read_clusters(clusters_file)
         train_labels = labels[positions(train_ids, cluster_ids)]
         test_labels = labels[positions(test, cluster_ids)]
-        method_scores["cluster_popularity"] = cluster_popularity_scores(test_labels, train_labels, targets)
+        # the cluster's train artists vote like the tuned kNN's neighbours
+        rows = ev.vote_rows(targets, knn["votes"])
+        method_scores["cluster_popularity"] = cluster_popularity_scores(test_labels, train_labels, rows)
         tuning["clusters"] = {"k": clusters.k, "silhouettes": {str(k): v for k, v in clusters.silhouettes.items()}}
     method_scores["popularity"] = ev.popularity_scores(test.shape[0], n_candidates)
     method_scores = {method: ev.with_fallback(s, test_informed) for method, s in method_scores.items()}
