@@ -7,9 +7,17 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 
+from artistrec import evaluate as ev
 from artistrec import io
+from artistrec.clusters import cluster_popularity_scores, read_clusters
+from artistrec.features import stack_vectors
+from artistrec.matrices import listeners, positions
+from artistrec.model_steps import evaluate_step
+from artistrec.steps import all_artists, read_split
+from artistrec.variants import model_inputs
 from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder, snakemake
 
 SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weighting in tests/config.yaml
@@ -116,6 +124,49 @@ def test_both_knns_are_tuned_on_valid_artists_over_the_configs_settings(demo_run
     embedding = json.loads((results / "metrics.json").read_text())["tuning"]["network_embedding_knn"]
     assert embedding["k"] in settings["knn_k"] and embedding["power"] in settings["knn_power"]
     assert embedding["votes"] in settings["knn_votes"]
+
+
+@pytest.mark.parametrize("votes", ev.VOTES)
+def test_the_knn_and_cluster_baselines_score_as_the_tuned_settings_say_recomputed_from_the_artifacts(
+    demo_run, tmp_path, votes
+):
+    results = run_folder(demo_run)
+    knn = json.loads((results / "knn.json").read_text())
+    knn["chosen"]["votes"] = votes  # as if valid artists had chosen these votes
+    io.write_json(tmp_path / "knn.json", knn)
+    knn = knn["chosen"]
+    split_files = {part: str(results / "split" / f"{part}.txt") for part in ("train", "valid", "test")}
+    files = [str(results / "svd" / source / f"{weighting}-{knn['dim']}.npz") for source, weighting in SOURCES.items()]
+    interactions = demo_run / "results" / "demo" / "data" / "interactions.parquet"
+    evaluate_step(
+        "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
+        str(tmp_path / "knn.json"), {knn["dim"]: files}, str(results / "clusters" / "clusters.npz"),
+        split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"),
+        {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False},
+        str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
+    )  # fmt: skip
+
+    parts = read_split(split_files)
+    test, train, artist_ids = parts["test"], parts["train"], all_artists(parts)
+    candidates, targets = io.read_ids(results / "candidates.txt"), io.read_sparse(results / "targets.npz")
+    content_knn = ev.content_knn_scores(
+        [stack_vectors([path], test) for path in files],
+        [stack_vectors([path], train) for path in files],
+        targets, knn["k"], knn["power"], votes,
+    )  # fmt: skip
+    cluster_ids, labels, _ = read_clusters(str(results / "clusters" / "clusters.npz"))
+    cluster_popularity = cluster_popularity_scores(
+        labels[positions(test, cluster_ids)], labels[positions(train, cluster_ids)], ev.vote_rows(targets, votes)
+    )
+    default_inputs = [str(path) for _, path in model_inputs(str(results / "models" / "default" / "model.h5"))]
+    informed = ev.has_side_information(stack_vectors(default_inputs, test))
+    recomputed = ev.query_map(
+        listeners(io.read_parquet(interactions), artist_ids), artist_ids, test, candidates,
+        [("content_knn", ev.with_fallback(content_knn, informed)), ("cluster_popularity", ev.with_fallback(cluster_popularity, informed))],
+    )  # fmt: skip
+    reported = json.loads((tmp_path / "metrics.json").read_text())["methods"]
+    for method, maps in recomputed.items():
+        assert {k: reported[method][k] for k in maps} == pytest.approx(maps, rel=1e-9)
 
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):
