@@ -208,7 +208,8 @@ def vote_rows(train_targets: sp.csr_matrix, votes: str) -> sp.csr_matrix:
 def neighbour_votes(
     nearest: np.ndarray, similarity: np.ndarray, rows: sp.csr_matrix, k: int, power: float
 ) -> np.ndarray:
-    """Scores over the candidates: the first ``k`` neighbours vote with their ``rows`` (``vote_rows``), weighted by similarity ** power.
+    """Scores over the candidates: the first ``k`` neighbours vote with their ``rows`` (see ``vote_rows``),
+    weighted by similarity ** power.
 
     Only positive similarities vote. A power above 1 lets the nearest neighbours
     dominate without a hard cut at a small k (on Last.fm-2k valid artists, power 3-6

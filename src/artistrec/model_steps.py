@@ -196,11 +196,12 @@ def evaluate_step(
         knn["k"], knn["dim"], knn["power"], knn["votes"],
     )  # fmt: skip
 
+    knn_files = knn_svd_files[knn["dim"]]
+    knn_train_blocks = [stack_vectors([path], train_ids) for path in knn_files]
+
     def knn_scores(queries: np.ndarray) -> np.ndarray:
-        files = knn_svd_files[knn["dim"]]
-        blocks = [stack_vectors([path], queries) for path in files]
-        train_blocks = [stack_vectors([path], train_ids) for path in files]
-        return ev.content_knn_scores(blocks, train_blocks, targets, knn["k"], knn["power"], knn["votes"])
+        blocks = [stack_vectors([path], queries) for path in knn_files]
+        return ev.content_knn_scores(blocks, knn_train_blocks, targets, knn["k"], knn["power"], knn["votes"])
 
     test_knn = knn_scores(test)
     tuning: dict[str, Any] = {"content_knn": knn}
