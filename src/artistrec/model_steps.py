@@ -70,7 +70,8 @@ class TrainedVariant:
     inputs: list[str]
 
     @classmethod
-    def load(cls, model_file: str, n_candidates: int | None = None) -> TrainedVariant:
+    def load(cls, model_file: str, n_candidates: int) -> TrainedVariant:
+        """Load a variant, refusing one whose output width is not ``n_candidates``."""
         return cls(load_model(model_file, n_candidates=n_candidates), input_files(model_file))
 
     def probabilities(self, artist_ids: np.ndarray) -> np.ndarray:
