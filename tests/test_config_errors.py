@@ -40,7 +40,7 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 
 
 DELETE = object()
-CUSTOM_FILES = {"interactions": "data/users_artists.csv", "artists": None, "features": {}, "dims": [4]}
+CUSTOM_FILES = {"interactions": "data/users_artists.csv", "artists": None, "features": {}, "user_source": None, "dims": [4]}
 CUSTOM_LIKES = {"likes": {"path": "data/likes.csv", "key": "user_id", "dim": 4, "weighting": "log"}}
 
 # (what is wrong, config, the key the error must name)
@@ -58,6 +58,8 @@ BAD_CONFIGS = [
     ("zero candidates", changed("n_candidates", 0), "n_candidates"),
     ("zero SVD dim", changed("datasets.lastfm-2k.features.tags.dim", 0), "datasets.lastfm-2k.features.tags.dim"),
     ("empty feature-source list (demo)", changed("datasets.demo.features", {}), "datasets.demo.features"),
+    ("user source that is no feature source", changed("datasets.demo.user_source", "playlist"), "datasets.demo.user_source"),
+    ("number for the user source", changed("datasets.lastfm-2k.user_source", 1), "datasets.lastfm-2k.user_source"),
     ("empty feature-source list (custom)", changed("dataset", "custom"), "datasets.custom.features"),
     ("test fraction 0", changed("split.test_fraction", 0), "split.test_fraction"),
     ("test fraction 1", changed("split.test_fraction", 1), "split.test_fraction"),

@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from artistrec import evaluate as ev
-from artistrec.matrices import listeners
+from artistrec.matrices import listeners, source_users
 
 
 def test_rank_is_fully_sorted_and_ties_go_to_the_more_popular_candidate():
@@ -141,6 +141,25 @@ def test_the_blend_splits_the_knn_part_between_two_knns_by_their_shares():
     assert ev.rank(ev.blend(network, 0.5, [(content, 0.0), (embedding, 1.0)]), 3).tolist() == [[2, 1, 0]]
     # Each half-sure: the candidate both voted for wins.
     assert ev.rank(ev.blend(network, 0.5, [(content, 0.5), (embedding, 0.5)]), 1).tolist() == [[1]]
+
+
+def test_user_listening_counts_the_artists_users_who_listen_to_each_candidate_and_never_the_artist_itself():
+    # users 1 and 2 tagged artist 50 (held out); user 3 tagged candidate 20
+    interactions = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3], "artist_id": [20, 30, 20, 50, 20, 40]})
+    taggers = pd.DataFrame({"artist_id": [50, 50, 20], "key": ["1", "2", "3"], "weight": 1.0})
+    artist_ids, candidates = np.array([20, 30, 40, 50]), np.array([20, 30, 40])
+    users = source_users(taggers, interactions, artist_ids)
+    listen = listeners(interactions, artist_ids)
+    scores = ev.user_listening_scores(users, listen, artist_ids, np.array([50, 20]), candidates)
+    # 50's own listener (user 2) adds nothing to 50's row: only the candidates' listening is read
+    assert scores.tolist() == [[2, 1, 0], [0, 0, 1]]  # 20 does not count itself
+
+
+def test_users_listening_in_a_blend_reorders_only_artists_whose_users_listen_to_candidates():
+    blend = np.log(np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2]]))
+    users = np.array([[0.0, 1.0, 4.0], [0.0, 0.0, 0.0]])
+    assert ev.rank(ev.with_user_listening(blend, users, 0.0), 3).tolist() == [[0, 1, 2], [0, 1, 2]]
+    assert ev.rank(ev.with_user_listening(blend, users, 1.0), 3).tolist() == [[2, 1, 0], [0, 1, 2]]
 
 
 def test_votes_become_a_distribution_and_logits_probabilities():

@@ -1,6 +1,7 @@
 import numpy as np
+import pandas as pd
 
-from artistrec.matrices import positions, unique_ids
+from artistrec.matrices import listeners, positions, source_users, unique_ids
 
 
 def test_positions_of_dense_and_sparse_ids_agree_with_a_binary_search():
@@ -11,3 +12,18 @@ def test_positions_of_dense_and_sparse_ids_agree_with_a_binary_search():
         where = np.clip(np.searchsorted(order, ids), 0, order.shape[0] - 1)
         assert positions(ids, order).tolist() == np.where(order[where] == ids, where, -1).tolist()
         assert unique_ids(ids).tolist() == np.unique(ids).tolist()
+
+
+def test_a_user_keyed_source_becomes_artists_by_users_in_the_listening_users_order():
+    interactions = pd.DataFrame({"user_id": [7, 3, 3, 9], "artist_id": [10, 10, 20, 30], "weight": 1.0})
+    taggers = pd.DataFrame(
+        {
+            "artist_id": [10, 20, 20, 30, 30, 99],
+            "key": pd.array(["9", "3", "7", "5", "rock", "3"], dtype="string"),  # 5 and rock: no listening user
+            "weight": [4.0, 1.0, 2.0, 1.0, 1.0, 1.0],  # 99: not an artist of the split
+        }
+    )
+    artist_ids = np.array([10, 20, 30])
+    users = source_users(taggers, interactions, artist_ids)
+    assert users.shape == listeners(interactions, artist_ids).shape  # columns: users 3, 7, 9
+    assert users.toarray().tolist() == [[0, 0, 1], [1, 1, 0], [0, 0, 0]]

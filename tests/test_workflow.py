@@ -14,7 +14,7 @@ from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.clusters import cluster_popularity_scores, read_clusters
 from artistrec.features import stack_vectors
-from artistrec.matrices import listeners, positions
+from artistrec.matrices import listeners, positions, source_users
 from artistrec.model_steps import evaluate_step
 from artistrec.steps import all_artists, read_split
 from artistrec.variants import model_inputs
@@ -24,6 +24,7 @@ SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weigh
 METHODS = {
     "network", "network_ensemble", "network_knn", "network_embedding_knn", "network_only_likes", "network_only_playlists", "network_only_tags",
     "content_knn", "cluster_popularity", "popularity",
+    "user_listening", "content_knn_user_listening", "network_knn_user_listening",
 }  # fmt: skip
 # Report items that depend on the model and its evaluation, and on the whole config.
 MODEL_REPORT = {"report_loss": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
@@ -137,36 +138,60 @@ def test_the_knn_and_cluster_baselines_score_as_the_tuned_settings_say_recompute
     knn = knn["chosen"]
     split_files = {part: str(results / "split" / f"{part}.txt") for part in ("train", "valid", "test")}
     files = [str(results / "svd" / source / f"{weighting}-{knn['dim']}.npz") for source, weighting in SOURCES.items()]
-    interactions = demo_run / "results" / "demo" / "data" / "interactions.parquet"
+    data = demo_run / "results" / "demo" / "data"
+    interactions, likes = data / "interactions.parquet", data / "features_likes.parquet"
+    user_weights = [0.25, 1.0, 4.0]
     evaluate_step(
         "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
         str(tmp_path / "knn.json"), {knn["dim"]: files}, str(results / "clusters" / "clusters.npz"),
-        split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"),
-        {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False},
+        split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"), str(likes),
+        {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False, "user_listening_weights": user_weights},
         str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
     )  # fmt: skip
 
     parts = read_split(split_files)
     test, train, artist_ids = parts["test"], parts["train"], all_artists(parts)
     candidates, targets = io.read_ids(results / "candidates.txt"), io.read_sparse(results / "targets.npz")
-    content_knn = ev.content_knn_scores(
-        [stack_vectors([path], test) for path in files],
-        [stack_vectors([path], train) for path in files],
-        targets, knn["k"], knn["power"], votes,
-    )  # fmt: skip
+
+    def content_knn_of(queries):
+        blocks = [stack_vectors([path], queries) for path in files]
+        train_blocks = [stack_vectors([path], train) for path in files]
+        return ev.content_knn_scores(blocks, train_blocks, targets, knn["k"], knn["power"], votes)
+
+    listen = listeners(io.read_parquet(interactions), artist_ids)
+    users = source_users(io.read_parquet(likes), io.read_parquet(interactions), artist_ids)
+
+    def with_users(queries, weight):
+        user_listening = ev.user_listening_scores(users, listen, artist_ids, queries, candidates)
+        return ev.with_user_listening(ev.log_votes(content_knn_of(queries)), user_listening, weight)
+
+    content_knn = content_knn_of(test)
     cluster_ids, labels, _ = read_clusters(str(results / "clusters" / "clusters.npz"))
     cluster_popularity = cluster_popularity_scores(
         labels[positions(test, cluster_ids)], labels[positions(train, cluster_ids)], ev.vote_rows(targets, votes)
     )
     default_inputs = [str(path) for _, path in model_inputs(str(results / "models" / "default" / "model.h5"))]
     informed = ev.has_side_information(stack_vectors(default_inputs, test))
-    recomputed = ev.query_map(
-        listeners(io.read_parquet(interactions), artist_ids), artist_ids, test, candidates,
-        [("content_knn", ev.with_fallback(content_knn, informed)), ("cluster_popularity", ev.with_fallback(cluster_popularity, informed))],
+    valid_informed = ev.has_side_information(stack_vectors(default_inputs, parts["valid"]))
+    valid_maps = ev.query_map(
+        listen, artist_ids, parts["valid"], candidates,
+        [(w, ev.with_fallback(with_users(parts["valid"], w), valid_informed)) for w in user_weights],
     )  # fmt: skip
-    reported = json.loads((tmp_path / "metrics.json").read_text())["methods"]
+    reported = json.loads((tmp_path / "metrics.json").read_text())
+    tuning = reported["tuning"]["content_knn_user_listening"]
+    assert [row["map@10"] for row in tuning["valid_map@10"]] == pytest.approx([valid_maps[w]["map@10"] for w in user_weights])
+    assert tuning["weight"] == max(user_weights, key=lambda w: (valid_maps[w]["map@10"], -w))
+    recomputed = ev.query_map(
+        listen, artist_ids, test, candidates,
+        [
+            ("content_knn", ev.with_fallback(content_knn, informed)),
+            ("cluster_popularity", ev.with_fallback(cluster_popularity, informed)),
+            ("user_listening", ev.with_fallback(ev.user_listening_scores(users, listen, artist_ids, test, candidates), informed)),
+            ("content_knn_user_listening", ev.with_fallback(with_users(test, tuning["weight"]), informed)),
+        ],
+    )  # fmt: skip
     for method, maps in recomputed.items():
-        assert {k: reported[method][k] for k in maps} == pytest.approx(maps, rel=1e-9)
+        assert {k: reported["methods"][method][k] for k in maps} == pytest.approx(maps, rel=1e-9)
 
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):
@@ -241,11 +266,13 @@ def test_a_custom_dataset_in_the_seeds_schema_runs_end_to_end(demo_run, tmp_path
                 "likes": {"path": "data/likes.csv", "key": "user_id", "dim": 8, "weighting": "log"},
                 "tags": {"path": "data/user_tags.csv", "key": "tag", "dim": 8, "weighting": "bm25"},
             },
+            "user_source": "likes",
             "dims": [8],
         }
     }
     snakemake(workdir, "--configfile", extra_config(workdir, custom))
     metrics = json.loads((workdir / "metrics.json").read_text())
     assert metrics["dataset"] == "custom"
+    assert {"user_listening", "content_knn_user_listening", "network_knn_user_listening"} <= set(metrics["methods"])
     svd = run_folder(workdir, "custom") / "svd"
     assert sorted(str(p.relative_to(svd)) for p in svd.glob("*/*.npz")) == ["likes/log-8.npz", "tags/bm25-8.npz"]

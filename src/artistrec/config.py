@@ -68,6 +68,14 @@ def check_rules(config: dict[str, Any]) -> None:
             "lists no feature source",
             "name at least one source of side information",
         )
+    user_source = config["datasets"][dataset]["user_source"]
+    if user_source is not None and user_source not in config["datasets"][dataset]["features"]:
+        raise InputError(
+            "config",
+            f"datasets.{dataset}.user_source",
+            f"{user_source!r} is not one of the dataset's feature sources",
+            f"name a source keyed by user id ({', '.join(config['datasets'][dataset]['features'])}) or null",
+        )
     check_raw_files(config)
     check_data_limits(config)
 

@@ -18,7 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.matrices import positions
-from artistrec.targets import co_listen_chunks
+from artistrec.targets import co_listen_chunks, drop_self
 
 K_VALUES = (1, 5, 10, 20)
 
@@ -302,6 +302,11 @@ def distribution(scores: np.ndarray) -> np.ndarray:
 BLEND_FLOOR = 1e-6
 
 
+def log_votes(votes: np.ndarray) -> np.ndarray:
+    """An expert's log probabilities in a blend: its non-negative votes as a distribution, floored."""
+    return np.log(distribution(votes) + BLEND_FLOOR)
+
+
 def blend(network: np.ndarray, weight: float, votes: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
     """Geometric blend ``weight * log p_network + (1 - weight) * sum_i share_i * log p_i``.
 
@@ -313,8 +318,31 @@ def blend(network: np.ndarray, weight: float, votes: Sequence[tuple[np.ndarray, 
     scores = weight * log_probability(network)
     for expert, share in votes:
         if share:
-            scores += (1.0 - weight) * share * np.log(distribution(expert) + BLEND_FLOOR)
+            scores += (1.0 - weight) * share * log_votes(expert)
     return scores
+
+
+def user_listening_scores(
+    users: sp.csr_matrix, listen: sp.csr_matrix, artist_ids: np.ndarray, queries: np.ndarray, candidates: np.ndarray
+) -> np.ndarray:
+    """Per query artist and candidate: how many of the artist's users listen to the candidate.
+
+    ``users`` (``source_users``: an artist's taggers, likers) and ``listen``
+    (``listeners``) are artists x users over ``artist_ids``. Only the candidates'
+    listening is read and candidates are train artists, so a held-out artist's own
+    listeners stay unseen; an artist that is a candidate does not count itself.
+    """
+    counts = sp.csr_matrix(users[positions(queries, artist_ids)] @ listen[positions(candidates, artist_ids)].T)
+    return drop_self(counts, queries, candidates).toarray().astype(np.float32)
+
+
+def with_user_listening(scores: np.ndarray, user_listening: np.ndarray, weight: float) -> np.ndarray:
+    """A blend's log scores with the users' listening as one more expert: ``+ weight * log p_users``.
+
+    An artist whose users listen to no candidate gets the same term for every
+    candidate: its ranking is the blend's.
+    """
+    return scores + weight * log_votes(user_listening)
 
 
 def query_map(

@@ -47,6 +47,15 @@ def unique_ids(ids: np.ndarray) -> np.ndarray:
     return (np.flatnonzero(present) + low).astype(ids.dtype)
 
 
+def _binary(rows: np.ndarray, columns: np.ndarray, shape: tuple[int, int]) -> sp.csr_matrix:
+    """A 0/1 CSR matrix with a 1 at every (row, column) pair where both are found (not -1)."""
+    keep = (rows >= 0) & (columns >= 0)
+    matrix = sp.csr_matrix((np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], columns[keep])), shape=shape)
+    matrix.sum_duplicates()
+    matrix.data[:] = 1.0
+    return matrix
+
+
 def listeners(interactions: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matrix:
     """Binary artists x users matrix; row i is ``artist_ids[i]`` (sorted ids required).
 
@@ -56,11 +65,19 @@ def listeners(interactions: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matr
     user_ids = interactions["user_id"].to_numpy()
     users = unique_ids(user_ids)
     rows = positions(interactions["artist_id"].to_numpy(), artist_ids)
-    keep = rows >= 0
-    matrix = sp.csr_matrix(
-        (np.ones(int(keep.sum()), dtype=np.float32), (rows[keep], positions(user_ids[keep], users))),
-        shape=(artist_ids.shape[0], users.shape[0]),
-    )
-    matrix.sum_duplicates()
-    matrix.data[:] = 1.0
-    return matrix
+    return _binary(rows, positions(user_ids, users), (artist_ids.shape[0], users.shape[0]))
+
+
+def source_users(features: pd.DataFrame, interactions: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matrix:
+    """Binary artists x users matrix of a side-information source keyed by user id (taggers, likers).
+
+    Its columns are those of ``listeners`` (the users of ``interactions``); a key
+    that is no listening user (or no integer) is dropped, whatever the weight.
+    """
+    users = unique_ids(interactions["user_id"].to_numpy())
+    keys = pd.to_numeric(features["key"], errors="coerce").to_numpy(dtype=np.float64)
+    numeric = np.isfinite(keys) & (keys == np.round(keys))
+    columns = np.full(keys.shape[0], -1, dtype=np.int64)
+    columns[numeric] = positions(keys[numeric].astype(users.dtype), users)
+    rows = positions(features["artist_id"].to_numpy(), artist_ids)
+    return _binary(rows, columns, (artist_ids.shape[0], users.shape[0]))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
+from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -15,7 +16,8 @@ from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.features import stack_vectors
 from artistrec.clusters import cluster_popularity_scores, read_clusters
-from artistrec.matrices import listeners, positions
+from artistrec.errors import InputError
+from artistrec.matrices import listeners, positions, source_users
 from artistrec.model import TrainSettings, hidden_representation, load_model, save_model, scores, train
 from artistrec.steps import all_artists, history_table, read_split
 from artistrec.variants import model_inputs, run_folder_of
@@ -162,6 +164,7 @@ def evaluate_step(
     candidates_file: str,
     interactions_file: str,
     targets_file: str,
+    users_file: str | None,
     settings: dict,
     metrics_out: str,
     recommendations_out: str,
@@ -169,8 +172,9 @@ def evaluate_step(
     """Score every test artist with the network, its extensions and the baselines; write metrics and top lists.
 
     ``models`` maps variant names (``default``, ``member-i``, ``only-{source}``) to
-    model files. Every method ranks artists without side information (in any of the
-    default model's sources) by popularity.
+    model files; ``users_file`` is the feature table of the source keyed by user id
+    (None: no user-listening methods). Every method ranks artists without side
+    information (in any of the default model's sources) by popularity.
     """
     parts = read_split(split_files)
     test, valid, train_ids = parts["test"], parts["valid"], parts["train"]
@@ -178,10 +182,16 @@ def evaluate_step(
     n_candidates = chosen.shape[0]
     targets = io.read_sparse(targets_file)
     artist_ids = all_artists(parts)
-    listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    interactions = io.read_parquet(interactions_file)
+    listen = listeners(interactions, artist_ids)
     variants = {name: TrainedVariant.load(path, n_candidates=n_candidates) for name, path in models.items()}
     svd_files = variants["default"].inputs
-    test_informed = informed(svd_files, test)
+    test_informed, valid_informed = informed(svd_files, test), informed(svd_files, valid)
+
+    def valid_map(scores_by_setting: Iterable[tuple[Hashable, np.ndarray]]) -> dict[Hashable, dict[str, float]]:
+        """MAP@K on the valid artists of each setting's scores, with the test artists' popularity fallback."""
+        with_fallback = ((key, ev.with_fallback(scores, valid_informed)) for key, scores in scores_by_setting)
+        return ev.query_map(listen, artist_ids, valid, chosen, with_fallback)
 
     members = sorted(v for v in models if v == "default" or v.startswith("member-")) or ["default"]
     log.info("scoring %d test artists over %d candidates: network (%d models)", test.shape[0], n_candidates, len(members))
@@ -204,7 +214,7 @@ def evaluate_step(
         blocks = [stack_vectors([path], queries) for path in knn_files]
         return ev.content_knn_scores(blocks, knn_train_blocks, targets, knn["k"], knn["power"], knn["votes"])
 
-    test_knn = knn_scores(test)
+    test_knn, valid_knn = knn_scores(test), knn_scores(valid)
     tuning: dict[str, Any] = {"content_knn": knn}
     valid_embedding = test_embedding = None  # the embedding kNN's votes, when it is on
     if settings["network_embedding_knn"]:
@@ -220,16 +230,11 @@ def evaluate_step(
     if settings["network_knn"]:
         valid_network = np.mean([variants[v].probabilities(valid) for v in members], axis=0)
         shares = settings["blend_embedding_shares"] if valid_embedding is not None else [0.0]
-        valid_knn, valid_informed = knn_scores(valid), informed(svd_files, valid)
-        valid_blends = (
-            (
-                (weight, share),
-                ev.with_fallback(ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share)), valid_informed),
-            )
+        by_setting = valid_map(
+            ((weight, share), ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share)))
             for weight in settings["blend_weights"]
             for share in shares
         )
-        by_setting = ev.query_map(listen, artist_ids, valid, chosen, valid_blends)
         weight, share = max(by_setting, key=lambda ws: (by_setting[ws]["map@10"], -ws[0], -ws[1]))
         tuning["network_knn"] = {
             "weight": weight,
@@ -238,6 +243,33 @@ def evaluate_step(
         }
         log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
         method_scores["network_knn"] = ev.blend(network, weight, knn_votes(test_knn, test_embedding, share))
+        valid_network_knn = ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share))
+    if users_file is not None:
+        users = source_users(io.read_parquet(users_file), interactions, artist_ids)
+        if users.nnz == 0:
+            raise InputError(
+                "config",
+                f"datasets.{dataset}.user_source",
+                f"no key of {users_file} is a user_id of the listening table",
+                "name a source keyed by user id, or null",
+            )
+        valid_users, test_users = (ev.user_listening_scores(users, listen, artist_ids, q, chosen) for q in (valid, test))
+        method_scores["user_listening"] = test_users
+        blends = {"content_knn_user_listening": (ev.log_votes(valid_knn), ev.log_votes(test_knn))}
+        if settings["network_knn"]:
+            blends["network_knn_user_listening"] = (valid_network_knn, method_scores["network_knn"])
+        for method, (valid_scores, test_scores) in blends.items():
+            by_weight = valid_map(
+                (weight, ev.with_user_listening(valid_scores, valid_users, weight))
+                for weight in settings["user_listening_weights"]
+            )
+            weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
+            tuning[method] = {
+                "weight": weight,
+                "valid_map@10": [{"weight": w, "map@10": m["map@10"]} for w, m in by_weight.items()],
+            }
+            log.info("%s: users' listening weight %g (tuned on valid)", method, weight)
+            method_scores[method] = ev.with_user_listening(test_scores, test_users, weight)
     for variant in sorted(v for v in models if v.startswith("only-")):
         method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(variants[variant].probabilities(test))
     method_scores["content_knn"] = test_knn

@@ -139,6 +139,14 @@ def clusters_input(wildcards):
     return run(wildcards.dataset, wildcards.seed, "clusters", "clusters.npz")
 
 
+def user_source_input(wildcards):
+    """The feature table of the source keyed by user id, when the dataset names one."""
+    source = config["datasets"][wildcards.dataset]["user_source"]
+    if source is None:
+        return []
+    return results(wildcards.dataset, "data", f"features_{source}.parquet")
+
+
 def lastfm_2k_dir():
     return artistrec_config.lastfm_2k_dir(config, LASTFM_2K_DOWNLOAD)
 

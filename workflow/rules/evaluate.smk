@@ -38,6 +38,7 @@ rule evaluate:
         candidates=run("{dataset}", "{seed}", "candidates.txt"),
         interactions=results("{dataset}", "data", "interactions.parquet"),
         targets=run("{dataset}", "{seed}", "targets.npz"),
+        users=user_source_input,
     output:
         metrics=run("{dataset}", "{seed}", "metrics.json"),
         recommendations=run("{dataset}", "{seed}", "recommendations", "test.csv"),

@@ -17,6 +17,7 @@ def main() -> None:
         snakemake.input.candidates,
         snakemake.input.interactions,
         snakemake.input.targets,
+        snakemake.input.users or None,
         dict(snakemake.params.settings),
         snakemake.output.metrics,
         snakemake.output.recommendations,
