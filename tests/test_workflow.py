@@ -13,6 +13,7 @@ import yaml
 from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.clusters import cluster_popularity_scores, read_clusters
+from artistrec.errors import InputError
 from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, positions, source_users
 from artistrec.model_steps import evaluate_step
@@ -192,6 +193,25 @@ def test_the_knn_and_cluster_baselines_score_as_the_tuned_settings_say_recompute
     )  # fmt: skip
     for method, maps in recomputed.items():
         assert {k: reported["methods"][method][k] for k in maps} == pytest.approx(maps, rel=1e-9)
+
+
+def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_config_key(demo_run, tmp_path):
+    results = run_folder(demo_run)
+    data = demo_run / "results" / "demo" / "data"
+    files = {dim: [str(results / "svd" / source / f"{weighting}-{dim}.npz") for source, weighting in SOURCES.items()] for dim in (4, 8)}
+    with pytest.raises(InputError) as raised:
+        evaluate_step(
+            "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
+            str(results / "knn.json"), files, None,
+            {part: str(results / "split" / f"{part}.txt") for part in ("train", "valid", "test")},
+            str(results / "candidates.txt"), str(data / "interactions.parquet"), str(results / "targets.npz"),
+            str(data / "features_tags.parquet"),  # keyed by tag name
+            {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False, "user_listening_weights": [1.0]},
+            str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
+        )  # fmt: skip
+    assert str(raised.value).startswith("config: datasets.demo.user_source: no key of ")
+    assert "; fix: " in str(raised.value) and "\n" not in str(raised.value)
+    assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "test.csv").exists()
 
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -123,6 +123,18 @@ def embedding_knn(
 def knn_votes(content: np.ndarray, embedding: np.ndarray | None, share: float) -> list[tuple[np.ndarray, float]]:
     """The kNN experts of the ``network_knn`` blend: the content kNN and, with ``share``, the embedding kNN."""
     return [(content, 1.0 - share)] + ([(embedding, share)] if embedding is not None else [])
+
+
+def user_listening_weight(
+    valid_scores: np.ndarray,
+    valid_users: np.ndarray,
+    weights: list[float],
+    valid_map: Callable[[Iterable[tuple[Hashable, np.ndarray]]], dict[Hashable, dict[str, float]]],
+) -> tuple[float, dict[str, Any]]:
+    """The weight of the users' listening in a blend with the best valid MAP@10 (ties: the smaller), and the tuning record."""
+    by_weight = valid_map((weight, ev.with_user_listening(valid_scores, valid_users, weight)) for weight in weights)
+    weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
+    return weight, {"weight": weight, "valid_map@10": [{"weight": w, "map@10": m["map@10"]} for w, m in by_weight.items()]}
 
 
 def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
@@ -259,15 +271,8 @@ def evaluate_step(
         if settings["network_knn"]:
             blends["network_knn_user_listening"] = (valid_network_knn, method_scores["network_knn"])
         for method, (valid_scores, test_scores) in blends.items():
-            by_weight = valid_map(
-                (weight, ev.with_user_listening(valid_scores, valid_users, weight))
-                for weight in settings["user_listening_weights"]
-            )
-            weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
-            tuning[method] = {
-                "weight": weight,
-                "valid_map@10": [{"weight": w, "map@10": m["map@10"]} for w, m in by_weight.items()],
-            }
+            weights = settings["user_listening_weights"]
+            weight, tuning[method] = user_listening_weight(valid_scores, valid_users, weights, valid_map)
             log.info("%s: users' listening weight %g (tuned on valid)", method, weight)
             method_scores[method] = ev.with_user_listening(test_scores, test_users, weight)
     for variant in sorted(v for v in models if v.startswith("only-")):
