@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Hashable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from collections.abc import Callable, Hashable, Iterable
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -201,7 +201,7 @@ def evaluate_step(
     test_informed, valid_informed = informed(svd_files, test), informed(svd_files, valid)
 
     def valid_map(scores_by_setting: Iterable[tuple[Hashable, np.ndarray]]) -> dict[Hashable, dict[str, float]]:
-        """MAP@K on the valid artists of each setting's scores, with the test artists' popularity fallback."""
+        """MAP@K on the valid artists of each setting's scores, artists without side information by popularity as on test."""
         with_fallback = ((key, ev.with_fallback(scores, valid_informed)) for key, scores in scores_by_setting)
         return ev.query_map(listen, artist_ids, valid, chosen, with_fallback)
 
