@@ -143,16 +143,17 @@ def test_the_blend_splits_the_knn_part_between_two_knns_by_their_shares():
     assert ev.rank(ev.blend(network, 0.5, [(content, 0.5), (embedding, 0.5)]), 1).tolist() == [[1]]
 
 
-def test_user_listening_counts_the_artists_users_who_listen_to_each_candidate_and_never_the_artist_itself():
-    # users 1 and 2 tagged artist 50 (held out); user 3 tagged candidate 20
+def test_user_listening_splits_each_users_vote_over_their_artists_and_never_counts_the_artist_itself():
+    # users 1 and 2 tagged artist 50 (held out), user 2 also artist 60; user 3 tagged candidate 20
     interactions = pd.DataFrame({"user_id": [1, 1, 2, 2, 3, 3], "artist_id": [20, 30, 20, 50, 20, 40]})
-    taggers = pd.DataFrame({"artist_id": [50, 50, 20], "key": ["1", "2", "3"], "weight": 1.0})
-    artist_ids, candidates = np.array([20, 30, 40, 50]), np.array([20, 30, 40])
+    taggers = pd.DataFrame({"artist_id": [50, 50, 60, 20], "key": ["1", "2", "2", "3"], "weight": 1.0})
+    artist_ids, candidates = np.array([20, 30, 40, 50, 60]), np.array([20, 30, 40])
     users = source_users(taggers, interactions, artist_ids)
     listen = listeners(interactions, artist_ids)
     scores = ev.user_listening_scores(users, listen, artist_ids, np.array([50, 20]), candidates)
-    # 50's own listener (user 2) adds nothing to 50's row: only the candidates' listening is read
-    assert scores.tolist() == [[2, 1, 0], [0, 0, 1]]  # 20 does not count itself
+    # user 1 votes 1, user 2 (two artists tagged) 1/2; 50's own listener (user 2) adds no vote
+    # for 50 itself: only the candidates' listening is read
+    assert scores.tolist() == [[1.5, 1, 0], [0, 0, 1]]  # 20 does not count itself
 
 
 def test_users_listening_in_a_blend_reorders_only_artists_whose_users_listen_to_candidates():
