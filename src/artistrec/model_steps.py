@@ -270,8 +270,8 @@ def evaluate_step(
         blends = {"content_knn_user_listening": (ev.log_votes(valid_knn), ev.log_votes(test_knn))}
         if settings["network_knn"]:
             blends["network_knn_user_listening"] = (valid_network_knn, method_scores["network_knn"])
+        weights = settings["user_listening_weights"]
         for method, (valid_scores, test_scores) in blends.items():
-            weights = settings["user_listening_weights"]
             weight, tuning[method] = user_listening_weight(valid_scores, valid_users, weights, valid_map)
             log.info("%s: users' listening weight %g (tuned on valid)", method, weight)
             method_scores[method] = ev.with_user_listening(test_scores, test_users, weight)
