@@ -8,6 +8,7 @@ import yaml
 
 from artistrec import evaluate as ev
 from artistrec import io
+from artistrec.errors import InputError
 from artistrec.model import Checkpoints, TrainSettings, hidden_representation, load_model, scores, train
 from conftest import REPO, run_folder
 
@@ -39,6 +40,29 @@ def test_the_network_learns_a_known_answer(tmp_path):
     assert (top[:, 0] == 2 * valid_cluster).mean() > 0.95
     assert (top[:, 1] == 2 * valid_cluster + 1).mean() > 0.9
     assert history[-1]["loss"] < history[0]["loss"]
+
+
+def test_the_listeners_head_learns_which_users_listen_to_an_artist_and_is_checked_on_load(tmp_path):
+    inputs, _, cluster = clustered_case()
+    valid_inputs, _, valid_cluster = clustered_case(10, seed=1)
+
+    def listeners_of(clusters):
+        """Users 2c and 2c+1 listen to every artist of cluster c; user 8 to none."""
+        listen = np.zeros((clusters.shape[0], 9), dtype=np.float32)
+        listen[np.arange(clusters.shape[0]), 2 * clusters] = 1
+        listen[np.arange(clusters.shape[0]), 2 * clusters + 1] = 1
+        return sp.csr_matrix(listen)
+
+    settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 40})
+    model, history = train(inputs, listeners_of(cluster), valid_inputs, listeners_of(valid_cluster), settings, tmp_path / "ckpt", "listeners")
+    probability = ev.sigmoid(scores(model, valid_inputs))
+    listens = listeners_of(valid_cluster).toarray() > 0
+    assert (probability[listens] > 0.5).mean() > 0.95 and (probability[~listens] < 0.5).mean() > 0.95
+    assert history[-1]["val_loss"] < history[0]["val_loss"]
+    model.save(tmp_path / "listeners.h5")
+    assert load_model(tmp_path / "listeners.h5", n_users=9).output_shape[-1] == 9
+    with pytest.raises(InputError, match=r"output width: the model scores 9 users but the listening table lists 10;"):
+        load_model(tmp_path / "listeners.h5", n_users=10)
 
 
 def test_the_hidden_representation_places_artists_of_a_cluster_together_and_artists_without_side_information_nowhere(tmp_path):

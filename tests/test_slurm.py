@@ -116,9 +116,12 @@ def test_demo_workflow_runs_as_slurm_jobs_with_a_gpu_for_training(slurm_cluster,
     assert "train" in cluster_rules and not local_rules & set(cluster_rules)
 
     gpu_jobs = [job for job in submitted if "TresPerJob" in job]
-    # Only training asks for a GPU: the network, its ensemble member and the three ablations.
-    assert cluster_rules["train"] == 5
-    assert sorted((rule_of(job), job["TresPerJob"]) for job in gpu_jobs) == [("train", "gres:gpu:1")] * 5
+    # Only training asks for a GPU: the network, its ensemble member, the three ablations
+    # and the listener network.
+    assert cluster_rules["train"] == 5 and cluster_rules["train_listeners"] == 1
+    assert sorted((rule_of(job), job["TresPerJob"]) for job in gpu_jobs) == [("train", "gres:gpu:1")] * 5 + [
+        ("train_listeners", "gres:gpu:1")
+    ]
 
     local_metrics = json.loads((demo_run / "metrics.json").read_text())
     assert json.loads((workdir / "metrics.json").read_text()) == local_metrics

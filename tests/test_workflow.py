@@ -12,10 +12,12 @@ import yaml
 
 from artistrec import evaluate as ev
 from artistrec import io
+from artistrec import listeners as nl
 from artistrec.clusters import cluster_popularity_scores, read_clusters
 from artistrec.errors import InputError
 from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, positions, source_users
+from artistrec.model import load_model, scores
 from artistrec.model_steps import evaluate_step
 from artistrec.steps import all_artists, read_split
 from artistrec.variants import model_inputs
@@ -26,6 +28,7 @@ METHODS = {
     "network", "network_ensemble", "network_knn", "network_embedding_knn", "network_only_likes", "network_only_playlists", "network_only_tags",
     "content_knn", "cluster_popularity", "popularity",
     "user_listening", "content_knn_user_listening", "network_knn_user_listening",
+    "network_listeners", "content_knn_listeners",
 }  # fmt: skip
 # Report items that depend on the model and its evaluation, and on the whole config.
 MODEL_REPORT = {"report_loss": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
@@ -129,7 +132,7 @@ def test_both_knns_are_tuned_on_valid_artists_over_the_configs_settings(demo_run
 
 
 @pytest.mark.parametrize("votes", ev.VOTES)
-def test_the_knn_and_cluster_baselines_score_as_the_tuned_settings_say_recomputed_from_the_artifacts(
+def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_recomputed_from_the_artifacts(
     demo_run, tmp_path, votes
 ):
     results = run_folder(demo_run)
@@ -142,11 +145,17 @@ def test_the_knn_and_cluster_baselines_score_as_the_tuned_settings_say_recompute
     data = demo_run / "results" / "demo" / "data"
     interactions, likes = data / "interactions.parquet", data / "features_likes.parquet"
     user_weights = [0.25, 1.0, 4.0]
+    ks, powers, scales = [5, 10], [1.0, 4.0], [0.3, 1.0]
+    listener_model = str(results / "models" / "listeners" / "model.h5")
     evaluate_step(
         "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
         str(tmp_path / "knn.json"), {knn["dim"]: files}, str(results / "clusters" / "clusters.npz"),
         split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"), str(likes),
-        {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False, "user_listening_weights": user_weights},
+        listener_model,
+        {
+            "top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False,
+            "user_listening_weights": user_weights, "knn_k": ks, "knn_power": powers, "listener_scales": scales,
+        },
         str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
     )  # fmt: skip
 
@@ -182,9 +191,34 @@ def test_the_knn_and_cluster_baselines_score_as_the_tuned_settings_say_recompute
     tuning = reported["tuning"]["content_knn_user_listening"]
     assert [row["map@10"] for row in tuning["valid_map@10"]] == pytest.approx([valid_maps[w]["map@10"] for w in user_weights])
     assert tuning["weight"] == max(user_weights, key=lambda w: (valid_maps[w]["map@10"], -w))
+
+    # through listeners: the artist's likers add their own rate of listening to what they like
+    rates = nl.linked_listening_rates(users, listen, positions(train, artist_ids))
+
+    def through_listeners(queries, probability):
+        probability = nl.with_linked_users(probability, users[positions(queries, artist_ids)], rates)
+        return nl.co_listened_scores(probability, nl.candidate_listeners(listen, artist_ids, candidates))
+
+    knn_train = ev.content_vectors([stack_vectors([path], train) for path in files])
+
+    def knn_listeners(queries, k, power, scale):
+        neighbours = ev.nearest_train_artists(ev.content_vectors([stack_vectors([p], queries) for p in files]), knn_train, k)
+        return through_listeners(queries, nl.neighbour_listeners(*neighbours, listen[positions(train, artist_ids)], k, power, scale))
+
+    grid = [(k, power, scale) for k in ks for power in powers for scale in scales]
+    valid_maps = ev.query_map(
+        listen, artist_ids, parts["valid"], candidates,
+        [(s, ev.with_fallback(knn_listeners(parts["valid"], *s), valid_informed)) for s in grid],
+    )  # fmt: skip
+    chosen = reported["tuning"]["content_knn_listeners"]
+    assert (chosen["k"], chosen["power"], chosen["scale"]) == max(grid, key=lambda s: (valid_maps[s]["map@10"], -s[0], -s[1], -s[2]))
+    listener_network = load_model(listener_model, n_users=listen.shape[1])
+    network_listeners = through_listeners(test, ev.sigmoid(scores(listener_network, stack_vectors(default_inputs, test))))
     recomputed = ev.query_map(
         listen, artist_ids, test, candidates,
         [
+            ("network_listeners", ev.with_fallback(network_listeners, informed)),
+            ("content_knn_listeners", ev.with_fallback(knn_listeners(test, chosen["k"], chosen["power"], chosen["scale"]), informed)),
             ("content_knn", ev.with_fallback(content_knn, informed)),
             ("cluster_popularity", ev.with_fallback(cluster_popularity, informed)),
             ("user_listening", ev.with_fallback(ev.user_listening_scores(users, listen, artist_ids, test, candidates), informed)),
@@ -206,6 +240,7 @@ def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_
             {part: str(results / "split" / f"{part}.txt") for part in ("train", "valid", "test")},
             str(results / "candidates.txt"), str(data / "interactions.parquet"), str(results / "targets.npz"),
             str(data / "features_tags.parquet"),  # keyed by tag name
+            None,
             {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False, "user_listening_weights": [1.0]},
             str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
         )  # fmt: skip
@@ -222,10 +257,10 @@ def test_changing_one_sources_svd_dim_reruns_that_svd_and_what_depends_on_it(dem
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["datasets"]["demo"]["features"]["tags"]["dim"] = 6
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    # The network, the second ensemble member and the tags-only ablation use tags' SVD;
-    # the kNN tuning's SVD sizes (dims) are unchanged.
+    # The network, the second ensemble member, the tags-only ablation and the listener
+    # network use tags' SVD; the kNN tuning's SVD sizes (dims) are unchanged.
     assert jobs == {
-        "svd": 1, "train": 3, "clusters": 1, "evaluate": 1, "root_metrics": 1, "all": 1,
+        "svd": 1, "train": 3, "train_listeners": 1, "clusters": 1, "evaluate": 1, "root_metrics": 1, "all": 1,
         "report_explained_variance": 1, **MODEL_REPORT,
     }  # fmt: skip
 
@@ -236,7 +271,7 @@ def test_changing_the_split_seed_reruns_the_split_and_everything_after_it(demo_r
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
     reports = {"report_explained_variance", "report_long_tail", *MODEL_REPORT}
     assert set(jobs) == {
-        "split", "candidates", "svd", "targets", "train", "tune_knn", "clusters", "evaluate", "root_metrics", "all", *reports
+        "split", "candidates", "svd", "targets", "train", "train_listeners", "tune_knn", "clusters", "evaluate", "root_metrics", "all", *reports
     }  # fmt: skip
     assert (demo_run / "results" / "demo" / "split-42" / "metrics.json").is_file(), "seed 42's run stays where it is"
 
@@ -245,15 +280,15 @@ def test_changing_only_a_training_parameter_reruns_the_trainings_and_evaluate(de
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["model"]["learning_rate"] = 0.002
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    # default, member-1 and the three only-{source} models
-    assert jobs == {"train": 5, "evaluate": 1, "root_metrics": 1, "all": 1, **MODEL_REPORT}
+    # default, member-1, the three only-{source} models and the listener network
+    assert jobs == {"train": 5, "train_listeners": 1, "evaluate": 1, "root_metrics": 1, "all": 1, **MODEL_REPORT}
 
 
 def test_switching_off_a_method_drops_its_training_and_its_row(demo_run):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["methods"] = {
         "network_ensemble": 0, "network_knn": True, "network_embedding_knn": False, "ablation": False,
-        "cluster_popularity": True,
+        "cluster_popularity": True, "network_listeners": False,
     }  # fmt: skip
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
     assert jobs == {"evaluate": 1, "root_metrics": 1, "all": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}

@@ -286,6 +286,11 @@ def probabilities(logits: np.ndarray) -> np.ndarray:
     return shifted / shifted.sum(axis=1, keepdims=True)
 
 
+def sigmoid(logits: np.ndarray) -> np.ndarray:
+    """Element-wise logistic function, without overflow for large negative logits."""
+    return (0.5 * (1.0 + np.tanh(0.5 * logits))).astype(np.float32)
+
+
 def log_probability(probability: np.ndarray) -> np.ndarray:
     """Scores from probabilities (same ranking), finite where a probability underflows to 0."""
     return np.log(probability + 1e-12)

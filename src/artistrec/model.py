@@ -4,6 +4,9 @@ Covington et al. (RecSys 2016) treat recommendation as extreme multiclass
 classification: a tower of ReLU layers ends in a softmax over the candidate items,
 trained with cross-entropy. Here the classes are the candidate artists and the
 "labels" are soft: each train artist's co-listening distribution over the candidates.
+The same tower with the ``listeners`` head ends in one sigmoid per user instead,
+trained with binary cross-entropy on each train artist's listeners (see
+``artistrec.listeners``).
 
 Training is deterministic (seeded, op determinism on) and resumable: after every
 epoch the full model with its optimizer state is checkpointed, so a killed run
@@ -93,8 +96,17 @@ def describe_device(require_gpu: bool) -> str:
     return "CPU (no GPU visible to TensorFlow)"
 
 
-def build_model(train_inputs: np.ndarray, n_candidates: int, settings: TrainSettings) -> keras.Model:
-    """Normalization (adapted on train artists) -> ReLU tower with dropout -> candidate logits."""
+# What the tower's last layer scores, and the loss it is trained with: a softmax
+# over the candidates against co-listening distributions, or a sigmoid per user
+# against the artist's listeners.
+HEADS = {
+    "candidates": ("candidate_logits", keras.losses.CategoricalCrossentropy(from_logits=True)),
+    "listeners": ("listener_logits", keras.losses.BinaryCrossentropy(from_logits=True)),
+}
+
+
+def build_model(train_inputs: np.ndarray, n_outputs: int, settings: TrainSettings, head: str = "candidates") -> keras.Model:
+    """Normalization (adapted on train artists) -> ReLU tower with dropout -> one logit per output of ``head``."""
     normalise = keras.layers.Normalization(name="normalise")
     normalise.adapt(train_inputs)
     layers: list[keras.layers.Layer] = [keras.Input(shape=(train_inputs.shape[1],), name="side_information"), normalise]
@@ -102,13 +114,13 @@ def build_model(train_inputs: np.ndarray, n_candidates: int, settings: TrainSett
         layers.append(keras.layers.Dense(units, activation="relu", name=f"relu_{depth}"))
         if settings.dropout > 0:
             layers.append(keras.layers.Dropout(settings.dropout, seed=settings.seed + depth, name=f"dropout_{depth}"))
-    layers.append(keras.layers.Dense(n_candidates, name="candidate_logits"))
+    layers.append(keras.layers.Dense(n_outputs, name=HEADS[head][0]))
     model = keras.Sequential(layers, name="artistrec")
-    compile_model(model, settings)
+    compile_model(model, settings, head)
     return model
 
 
-def compile_model(model: keras.Model, settings: TrainSettings) -> None:
+def compile_model(model: keras.Model, settings: TrainSettings, head: str) -> None:
     optimizers = {
         "adam": keras.optimizers.Adam,
         "adamw": keras.optimizers.AdamW,
@@ -117,7 +129,7 @@ def compile_model(model: keras.Model, settings: TrainSettings) -> None:
     }
     model.compile(
         optimizer=optimizers[settings.optimizer](learning_rate=settings.learning_rate),
-        loss=keras.losses.CategoricalCrossentropy(from_logits=True),
+        loss=HEADS[head][1],
     )
 
 
@@ -180,9 +192,9 @@ class TrainState:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def fingerprint(settings: TrainSettings, *arrays: np.ndarray | sp.csr_matrix) -> str:
-    """Hash of the settings and training data; a checkpoint from other inputs is not resumed."""
-    digest = hashlib.sha256(json.dumps(asdict(settings), sort_keys=True).encode())
+def fingerprint(settings: TrainSettings, head: str, *arrays: np.ndarray | sp.csr_matrix) -> str:
+    """Hash of the settings, head and training data; a checkpoint from other inputs is not resumed."""
+    digest = hashlib.sha256(json.dumps({**asdict(settings), "head": head}, sort_keys=True).encode())
     for array in arrays:
         parts = (array.data, array.indices, array.indptr) if sp.issparse(array) else (array,)
         for part in parts:
@@ -257,8 +269,13 @@ def train(
     valid_targets: sp.csr_matrix,
     settings: TrainSettings,
     checkpoint_folder: Path,
+    head: str = "candidates",
 ) -> tuple[keras.Model, list[dict[str, float]]]:
-    """Train with early stopping on the valid loss; return the best model and the history."""
+    """Train with early stopping on the valid loss; return the best model and the history.
+
+    ``head`` (a key of ``HEADS``) says what the targets' columns are: candidates
+    (rows are co-listening distributions) or users (rows are binary listeners).
+    """
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
     log.info("training on %s", describe_device(settings.require_gpu))
@@ -266,18 +283,18 @@ def train(
     x_valid, y_valid = trainable(valid_inputs, valid_targets)
     if x_train.shape[0] == 0:
         raise InputError(
-            "targets", "rows", "no train artist has both side information and a co-listened candidate", "use more data"
+            "targets", "rows", f"no train artist has both side information and a non-empty target ({head})", "use more data"
         )
     log.info(
-        "%d train and %d valid artists with side information and non-empty targets, %d inputs, %d candidates",
-        x_train.shape[0], x_valid.shape[0], x_train.shape[1], y_train.shape[1],
+        "%d train and %d valid artists with side information and non-empty targets, %d inputs, %d %s",
+        x_train.shape[0], x_valid.shape[0], x_train.shape[1], y_train.shape[1], head,
     )  # fmt: skip
     checkpoints = Checkpoints(checkpoint_folder)
-    expected = fingerprint(settings, x_train, y_train, x_valid, y_valid)
+    expected = fingerprint(settings, head, x_train, y_train, x_valid, y_valid)
     state = checkpoints.load(expected)
     if state is None:
         state = TrainState(fingerprint=expected)
-        model = build_model(x_train, y_train.shape[1], settings)
+        model = build_model(x_train, y_train.shape[1], settings, head)
     else:
         log.info("resuming from the checkpoint of epoch %d", state.epoch + 1)
         model = keras.models.load_model(checkpoints.model_file(state.epoch))
@@ -324,20 +341,22 @@ def save_model(model: keras.Model, path: str | Path) -> None:
         model.save(tmp)
 
 
-def load_model(path: str | Path, n_candidates: int | None = None) -> keras.Model:
+def load_model(path: str | Path, n_candidates: int | None = None, n_users: int | None = None) -> keras.Model:
     """Open a saved model in Keras safe mode (no custom objects, no Lambda layers).
 
-    ``n_candidates``: refuse a model whose output width does not match the candidate list.
+    ``n_candidates`` (``n_users`` for a ``listeners`` head): refuse a model whose
+    output width does not match the candidate list (the listening table's users).
     """
     model = keras.models.load_model(path, compile=False, safe_mode=True)
     width = int(model.output_shape[-1])
-    if n_candidates is not None and width != n_candidates:
-        raise InputError(
-            str(path),
-            "output width",
-            f"the model scores {width} candidates but candidates.txt lists {n_candidates}",
-            "re-run the workflow so model and candidates come from the same run",
-        )
+    for expected, outputs, source in ((n_candidates, "candidates", "candidates.txt"), (n_users, "users", "the listening table")):
+        if expected is not None and width != expected:
+            raise InputError(
+                str(path),
+                "output width",
+                f"the model scores {width} {outputs} but {source} lists {expected}",
+                "re-run the workflow so the model and its data come from the same run",
+            )
     return model
 
 

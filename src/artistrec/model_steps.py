@@ -14,6 +14,7 @@ import scipy.sparse as sp
 
 from artistrec import evaluate as ev
 from artistrec import io
+from artistrec import listeners as nl
 from artistrec.features import stack_vectors
 from artistrec.clusters import cluster_popularity_scores, read_clusters
 from artistrec.errors import InputError
@@ -42,13 +43,52 @@ def train_step(
 ) -> None:
     """Train one model variant; ``inputs.json`` names its input sources and SVD files, in input order."""
     parts = read_split(split_files)
+    train_targets = {"train": io.read_sparse(targets_file), "valid": io.read_sparse(valid_targets_file)}
+    fit_and_save(svd_files, sources, parts, train_targets, "candidates", settings, model_out, history_out, inputs_out, checkpoint_folder)
+
+
+def train_listeners_step(
+    svd_files: list[str],
+    sources: list[str],
+    split_files: dict[str, str],
+    interactions_file: str,
+    settings: dict,
+    model_out: str,
+    history_out: str,
+    inputs_out: str,
+    checkpoint_folder: str,
+) -> None:
+    """Train the listener network: the default tower with one sigmoid per user of the listening table,
+    learning which users listen to each train artist (early stopping on the valid artists' listeners).
+    """
+    parts = read_split(split_files)
+    artist_ids = all_artists(parts)
+    listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    listener_rows = {part: listen[positions(parts[part], artist_ids)] for part in ("train", "valid")}
+    fit_and_save(svd_files, sources, parts, listener_rows, "listeners", settings, model_out, history_out, inputs_out, checkpoint_folder)
+
+
+def fit_and_save(
+    svd_files: list[str],
+    sources: list[str],
+    parts: dict[str, np.ndarray],
+    targets: dict[str, sp.csr_matrix],
+    head: str,
+    settings: dict,
+    model_out: str,
+    history_out: str,
+    inputs_out: str,
+    checkpoint_folder: str,
+) -> None:
+    """Train on the train artists' ``targets`` (early stopping on the valid ones'); write model, history and inputs."""
     model, history = train(
         stack_vectors(svd_files, parts["train"]),
-        io.read_sparse(targets_file),
+        targets["train"],
         stack_vectors(svd_files, parts["valid"]),
-        io.read_sparse(valid_targets_file),
+        targets["valid"],
         TrainSettings(**settings),
         Path(checkpoint_folder),
+        head,
     )
     with io.atomic_path(history_out) as tmp:
         history_table(history).to_csv(tmp, index=False)
@@ -79,6 +119,15 @@ class TrainedVariant:
     def probabilities(self, artist_ids: np.ndarray) -> np.ndarray:
         """The softmax over the candidates for ``artist_ids``."""
         return ev.probabilities(scores(self.model, stack_vectors(self.inputs, artist_ids)))
+
+    @classmethod
+    def load_listeners(cls, model_file: str, n_users: int) -> TrainedVariant:
+        """Load the listener network, refusing one whose output width is not ``n_users``."""
+        return cls(load_model(model_file, n_users=n_users), input_files(model_file))
+
+    def listener_probabilities(self, artist_ids: np.ndarray) -> np.ndarray:
+        """The listener network's probability that each user listens to each of ``artist_ids``."""
+        return ev.sigmoid(scores(self.model, stack_vectors(self.inputs, artist_ids)))
 
     def embedding(self, artist_ids: np.ndarray) -> np.ndarray:
         """The last hidden layer for ``artist_ids`` (zero without side information)."""
@@ -177,6 +226,7 @@ def evaluate_step(
     interactions_file: str,
     targets_file: str,
     users_file: str | None,
+    listeners_file: str | None,
     settings: dict,
     metrics_out: str,
     recommendations_out: str,
@@ -185,7 +235,8 @@ def evaluate_step(
 
     ``models`` maps variant names (``default``, ``member-i``, ``only-{source}``) to
     model files; ``users_file`` is the feature table of the source keyed by user id
-    (None: no user-listening methods). Every method ranks artists without side
+    (None: no user-listening methods); ``listeners_file`` is the listener network
+    (None: no ``listeners`` methods). Every method ranks artists without side
     information (in any of the default model's sources) by popularity.
     """
     parts = read_split(split_files)
@@ -256,8 +307,8 @@ def evaluate_step(
         log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
         method_scores["network_knn"] = ev.blend(network, weight, knn_votes(test_knn, test_embedding, share))
         valid_network_knn = ev.blend(valid_network, weight, knn_votes(valid_knn, valid_embedding, share))
-    if users_file is not None:
-        users = source_users(io.read_parquet(users_file), interactions, artist_ids)
+    users = None if users_file is None else source_users(io.read_parquet(users_file), interactions, artist_ids)
+    if users is not None:
         if users.nnz == 0:
             raise InputError(
                 "config",
@@ -275,6 +326,27 @@ def evaluate_step(
             weight, tuning[method] = user_listening_weight(valid_scores, valid_users, weights, valid_map)
             log.info("%s: users' listening weight %g (tuned on valid)", method, weight)
             method_scores[method] = ev.with_user_listening(test_scores, test_users, weight)
+    if listeners_file is not None:
+        listened = nl.ListenerScores(listen, artist_ids, chosen, train_ids, users)
+        listener_network = TrainedVariant.load_listeners(listeners_file, n_users=listen.shape[1])
+        method_scores["network_listeners"] = listened.scores(lambda rows: listener_network.listener_probabilities(test[rows]), test)
+        knn_train = ev.content_vectors(knn_train_blocks)
+        train_listen = listen[positions(train_ids, artist_ids)]
+
+        def knn_listeners(queries: np.ndarray, k: int, power: float, scale: float, neighbours: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
+            nearest, similarity = neighbours
+            return listened.scores(lambda rows: nl.neighbour_listeners(nearest[rows], similarity[rows], train_listen, k, power, scale), queries)
+
+        def neighbours_of(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+            return ev.nearest_train_artists(ev.content_vectors([stack_vectors([path], queries) for path in knn_files]), knn_train, k)
+
+        valid_neighbours = neighbours_of(valid, max(settings["knn_k"]))
+        grid = [(k, power, scale) for k in settings["knn_k"] for power in settings["knn_power"] for scale in settings["listener_scales"]]
+        by_setting = valid_map((setting, knn_listeners(valid, *setting, valid_neighbours)) for setting in grid)
+        k, power, scale = max(by_setting, key=lambda kps: (by_setting[kps]["map@10"], -kps[0], -kps[1], -kps[2]))
+        tuning["content_knn_listeners"] = {"k": k, "power": power, "scale": scale, "valid_map@10": by_setting[(k, power, scale)]["map@10"]}
+        log.info("content_knn_listeners: %d neighbours, similarity ** %g, scale %g (tuned on valid)", k, power, scale)
+        method_scores["content_knn_listeners"] = knn_listeners(test, k, power, scale, neighbours_of(test, k))
     for variant in sorted(v for v in models if v.startswith("only-")):
         method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(variants[variant].probabilities(test))
     method_scores["content_knn"] = test_knn

@@ -202,8 +202,12 @@ def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], s
     log.info("k=%d by silhouette (%s)", fitted.k, ", ".join(f"{k}: {v:.3f}" for k, v in fitted.silhouettes.items()))
 
 
-NETWORK_METHODS = ("network", "network_ensemble", "network_knn", "network_embedding_knn", "network_knn_user_listening")
-BASELINES = ("content_knn", "content_knn_user_listening", "user_listening", "cluster_popularity", "popularity")
+NETWORK_METHODS = (
+    "network", "network_ensemble", "network_knn", "network_embedding_knn", "network_knn_user_listening", "network_listeners",
+)  # fmt: skip
+BASELINES = (
+    "content_knn", "content_knn_user_listening", "content_knn_listeners", "user_listening", "cluster_popularity", "popularity",
+)  # fmt: skip
 SUBSET_TITLES = {
     "all": "All test artists",
     "with_side_information": "Test artists with side information",

@@ -30,7 +30,8 @@ wildcard_constraints:
     seed=r"\d+",
     dim=r"\d+",
     weighting="raw|log|tfidf|bm25",
-    variant=r"[a-z]+(-[A-Za-z0-9_.]+)*",
+    # models/listeners/ is the listener network's (rule train_listeners), not a variant
+    variant=r"(?!listeners/)[a-z]+(-[A-Za-z0-9_.]+)*",
 
 
 DEFAULT_DATASET = config["dataset"]
@@ -137,6 +138,13 @@ def clusters_input(wildcards):
     if not config["methods"]["cluster_popularity"]:
         return []
     return run(wildcards.dataset, wildcards.seed, "clusters", "clusters.npz")
+
+
+def listeners_input(wildcards):
+    """The listener network, when ``methods.network_listeners`` is on."""
+    if not config["methods"]["network_listeners"]:
+        return []
+    return model_file(wildcards.dataset, wildcards.seed, "listeners")
 
 
 def user_source_input(wildcards):

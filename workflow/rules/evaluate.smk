@@ -39,6 +39,7 @@ rule evaluate:
         interactions=results("{dataset}", "data", "interactions.parquet"),
         targets=run("{dataset}", "{seed}", "targets.npz"),
         users=user_source_input,
+        listeners=listeners_input,
     output:
         metrics=run("{dataset}", "{seed}", "metrics.json"),
         recommendations=run("{dataset}", "{seed}", "recommendations", "test.csv"),

@@ -29,6 +29,36 @@ rule train:
         "../scripts/train.py"
 
 
+rule train_listeners:
+    input:
+        unpack(split_inputs),
+        svd=default_svd_inputs,
+        interactions=results("{dataset}", "data", "interactions.parquet"),
+    output:
+        model=model_file("{dataset}", "{seed}", "listeners"),
+        history=model_file("{dataset}", "{seed}", "listeners", "history.csv"),
+        inputs=model_file("{dataset}", "{seed}", "listeners", "inputs.json"),
+    log:
+        "logs/{dataset}/split-{seed}/train_listeners.log",
+    benchmark:
+        run("{dataset}", "{seed}", "benchmarks", "train_listeners.tsv")
+    conda:
+        "../../envs/artistrec.yaml"
+    threads: 2
+    resources:
+        gpu=1,
+        mem_mb=lambda wildcards, input, attempt: max(4000, 20 * input.size_mb) * attempt,
+        runtime="2h",
+    params:
+        settings=settings("model"),
+        sources=lambda wildcards: sources(wildcards.dataset),
+        checkpoints=lambda wildcards: run(
+            wildcards.dataset, wildcards.seed, "checkpoints", "listeners"
+        ),
+    script:
+        "../scripts/train_listeners.py"
+
+
 rule validate:
     input:
         unpack(split_inputs),

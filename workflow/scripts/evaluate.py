@@ -18,6 +18,7 @@ def main() -> None:
         snakemake.input.interactions,
         snakemake.input.targets,
         snakemake.input.users or None,
+        snakemake.input.listeners or None,
         dict(snakemake.params.settings),
         snakemake.output.metrics,
         snakemake.output.recommendations,

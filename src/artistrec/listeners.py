@@ -1,0 +1,143 @@
+"""Similar artists through predicted listeners: who will listen to a new artist, then what they listen to.
+
+The ground truth of an artist is the union of its listeners' listening over the
+candidates. So if ``pi[u]`` is the probability that user ``u`` listens to a new
+artist, and users listen independently, a candidate is co-listened with it with
+probability ``1 - prod_u (1 - pi[u] * listens[u, candidate])`` (a noisy-OR over
+the users). The methods differ only in where ``pi`` comes from:
+
+- ``network_listeners``: a tower trained to predict each train artist's listeners
+  from its side information (a sigmoid per user, ``model.train`` with
+  ``head="listeners"``);
+- ``content_knn_listeners`` (a baseline): the share of the artist's content
+  neighbours each user listens to.
+
+Both then add, for the artist's own users (its taggers, likers), what those
+users' history says: the share of the train artists they are linked to that they
+also listen to.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+import scipy.sparse as sp
+
+from artistrec.evaluate import CHUNK_ELEMENTS
+from artistrec.matrices import positions
+
+# Pseudo-count of the activity group's rate in a user's own linked-listening rate:
+# a user linked to few train artists gets about their group's rate.
+RATE_PRIOR_WEIGHT = 5.0
+
+# A probability of exactly 1 would make log(1 - pi) infinite.
+MAX_PROBABILITY = 0.999
+
+
+def activity_groups(activity: np.ndarray) -> np.ndarray:
+    """A user's group by the number of artists they are linked to: 0 for 0-1, then one group per doubling."""
+    return np.floor(np.log2(np.maximum(activity, 1.0))).astype(np.int64)
+
+
+def linked_listening_rates(users: sp.csr_matrix, listen: sp.csr_matrix, train_rows: np.ndarray) -> np.ndarray:
+    """Per user: how often they listen to a train artist they are linked to (tagged, liked), smoothed.
+
+    ``users`` and ``listen`` are binary artists x users (``source_users``,
+    ``listeners``); ``train_rows`` are the train artists' rows. The rate is pulled
+    towards the rate of users with as many links (``activity_groups``) with weight
+    ``RATE_PRIOR_WEIGHT``. On Last.fm-2k a user who tagged at most 5 artists
+    listens to 76% of them, one who tagged over 500 to 6%.
+    """
+    linked = sp.csr_matrix(users[train_rows])
+    listened = linked.multiply(listen[train_rows])
+    links = np.asarray(linked.sum(axis=0)).ravel()
+    hits = np.asarray(listened.sum(axis=0)).ravel()
+    groups = activity_groups(np.asarray(users.sum(axis=0)).ravel())
+    group_links = np.bincount(groups, weights=links)
+    group_rate = np.divide(np.bincount(groups, weights=hits), group_links, out=np.zeros_like(group_links), where=group_links > 0)
+    return (hits + RATE_PRIOR_WEIGHT * group_rate[groups]) / (links + RATE_PRIOR_WEIGHT)
+
+
+def with_linked_users(listener_probability: np.ndarray, links: sp.csr_matrix, rates: np.ndarray) -> np.ndarray:
+    """Each query's probability for its linked users (rows of ``links``) as two independent reasons to
+    listen: ``1 - (1 - pi) * (1 - rate)``.
+
+    On Last.fm-2k valid artists (seed 42) this scores 0.4% higher MAP@10 than
+    taking the larger of the two, and 1% higher than the rate alone.
+    """
+    raised = np.array(listener_probability, dtype=np.float32, copy=True)
+    linked = sp.coo_matrix(links)
+    raised[linked.row, linked.col] = 1.0 - (1.0 - raised[linked.row, linked.col]) * (1.0 - rates[linked.col])
+    return raised
+
+
+def neighbour_listeners(
+    nearest: np.ndarray, similarity: np.ndarray, train_listen: sp.csr_matrix, k: int, power: float, scale: float
+) -> np.ndarray:
+    """``scale`` times the similarity ** power weighted share of the ``k`` nearest train artists each user listens to.
+
+    ``nearest``/``similarity`` come from ``evaluate.nearest_train_artists``;
+    ``train_listen`` is the train artists x users listening. A query without a
+    positively similar neighbour gets probability 0 for every user.
+    """
+    k = min(k, nearest.shape[1])
+    weights = np.clip(similarity[:, :k], 0.0, None) ** power
+    totals = weights.sum(axis=1, keepdims=True)
+    weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
+    voters = np.repeat(np.arange(nearest.shape[0]), k)
+    shares = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], train_listen.shape[0]))
+    return np.asarray((shares @ train_listen).toarray(), dtype=np.float32) * scale
+
+
+class ListenerScores:
+    """Candidates scored through listener probabilities (``co_listened_scores``), with each query's
+    linked users (its taggers, likers) given their linked-listening rates when there is a user source.
+
+    Probabilities are dense only for a chunk of queries at a time (about
+    ``chunk_elements`` of them), so memory does not grow with queries x users.
+    """
+
+    def __init__(
+        self,
+        listen: sp.csr_matrix,
+        artist_ids: np.ndarray,
+        candidates: np.ndarray,
+        train_ids: np.ndarray,
+        users: sp.csr_matrix | None,
+        chunk_elements: int = CHUNK_ELEMENTS,
+    ) -> None:
+        self.artist_ids, self.users = artist_ids, users
+        self.candidate_listen = candidate_listeners(listen, artist_ids, candidates)
+        self.rates = None if users is None else linked_listening_rates(users, listen, positions(train_ids, artist_ids))
+        self.chunk_rows = max(1, chunk_elements // max(1, listen.shape[1]))
+
+    def scores(self, probability_of: Callable[[slice], np.ndarray], queries: np.ndarray) -> np.ndarray:
+        """Scores of ``queries``; ``probability_of(rows)`` gives the listener probabilities of ``queries[rows]``."""
+        scores = np.empty((queries.shape[0], self.candidate_listen.shape[0]), dtype=np.float32)
+        for start in range(0, queries.shape[0], self.chunk_rows):
+            rows = slice(start, start + self.chunk_rows)
+            probability = probability_of(rows)
+            if self.users is not None and self.rates is not None:
+                links = self.users[positions(queries[rows], self.artist_ids)]
+                probability = with_linked_users(probability, links, self.rates)
+            scores[rows] = co_listened_scores(probability, self.candidate_listen)
+        return scores
+
+
+def candidate_listeners(listen: sp.csr_matrix, artist_ids: np.ndarray, candidates: np.ndarray) -> sp.csr_matrix:
+    """The candidates x users listening, from ``listeners``' artists x users over ``artist_ids``."""
+    return sp.csr_matrix(listen[positions(candidates, artist_ids)], dtype=np.float32)
+
+
+def co_listened_scores(listener_probability: np.ndarray, candidate_listen: sp.csr_matrix) -> np.ndarray:
+    """Per query and candidate: ``-log P(no likely listener of the query listens to the candidate)``.
+
+    This ranks candidates by the noisy-OR probability of being co-listened,
+    ``1 - prod_u (1 - pi[u])`` over the users who listen to the candidate
+    (``candidate_listeners``), and stays finite and ordered where that probability
+    rounds to 1. Queries are held-out artists, never candidates, so no artist
+    scores itself.
+    """
+    log_miss = np.log1p(-np.clip(listener_probability, 0.0, MAX_PROBABILITY)).astype(np.float32)
+    return -np.asarray(candidate_listen @ log_miss.T, dtype=np.float32).T
