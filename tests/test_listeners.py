@@ -12,7 +12,7 @@ def test_a_candidate_is_co_listened_unless_every_likely_listener_misses_it():
     artist_ids = np.array([10, 11])
     listen = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1]], dtype=np.float32))
     pi = np.array([[0.5, 0.5, 0.6]], dtype=np.float32)
-    scores = nl.co_listened_scores(pi, nl.candidate_listeners(listen, artist_ids, np.array([10, 11])))
+    scores = nl.co_listened_scores(nl.miss_log_probability(pi), nl.candidate_listeners(listen, artist_ids, np.array([10, 11])))
     co_listened = 1 - np.exp(-scores)
     assert co_listened == pytest.approx(np.array([[1 - 0.5 * 0.5, 0.6]]))
     assert scores[0, 0] > scores[0, 1]  # two even chances beat one better one
@@ -21,7 +21,8 @@ def test_a_candidate_is_co_listened_unless_every_likely_listener_misses_it():
 def test_a_certain_listener_does_not_make_the_scores_infinite_or_unordered():
     artist_ids = np.array([1, 2])
     listen = sp.csr_matrix(np.array([[1, 1], [1, 0]], dtype=np.float32))
-    scores = nl.co_listened_scores(np.array([[1.0, 1.0]], dtype=np.float32), nl.candidate_listeners(listen, artist_ids, artist_ids))
+    certain = nl.miss_log_probability(np.array([[1.0, 1.0]], dtype=np.float32))
+    scores = nl.co_listened_scores(certain, nl.candidate_listeners(listen, artist_ids, artist_ids))
     assert np.isfinite(scores).all() and scores[0, 0] > scores[0, 1]
 
 
@@ -47,19 +48,29 @@ def test_users_active_within_a_doubling_share_an_activity_group():
 def test_a_linked_user_listens_for_either_of_two_independent_reasons():
     pi = np.array([[0.2, 0.2], [0.2, 0.2]], dtype=np.float32)
     links = sp.csr_matrix(np.array([[1, 0], [0, 0]], dtype=np.float32))
-    raised = nl.with_linked_users(pi, links, np.array([0.5, 0.9]))
-    assert raised == pytest.approx(np.array([[1 - 0.8 * 0.5, 0.2], [0.2, 0.2]]))
-    assert pi[0, 0] == pytest.approx(0.2)  # the input is left as it was
+    log_miss = nl.miss_log_probability(pi)
+    raised = nl.with_linked_users(log_miss, links, np.array([0.5, 0.9]))
+    assert raised == pytest.approx(np.log1p(-np.array([[1 - 0.8 * 0.5, 0.2], [0.2, 0.2]])))
+    assert log_miss == pytest.approx(np.log1p(-pi))  # the input is left as it was
+    # sparse chances (the neighbours') give the same, and stay sparse
+    sparse = nl.with_linked_users(nl.miss_log_probability(sp.csr_matrix(pi)), links, np.array([0.5, 0.9]))
+    assert sp.issparse(sparse) and sparse.toarray() == pytest.approx(raised)
+
+
+def test_probabilities_are_floored_below_certainty_however_many_reasons_add_up():
+    log_miss = nl.miss_log_probability(np.array([[0.9995]], dtype=np.float32))
+    raised = nl.with_linked_users(log_miss, sp.csr_matrix(np.array([[1.0]])), np.array([0.9]))
+    assert raised == pytest.approx(np.array([[nl.LOG_MISS_FLOOR]]))
 
 
 def test_neighbour_listeners_are_the_similarity_weighted_share_of_neighbours_each_user_listens_to():
     train_listen = sp.csr_matrix(np.array([[1, 0], [1, 1], [0, 1]], dtype=np.float32))
     nearest = np.array([[0, 1, 2], [2, 1, 0]])
     similarity = np.array([[0.9, 0.3, -0.5], [0.0, 0.0, 0.0]], dtype=np.float32)
-    shares = nl.neighbour_listeners(nearest, similarity, train_listen, k=3, power=1.0, scale=0.5)
+    shares = nl.neighbour_listeners(nearest, similarity, train_listen, k=3, power=1.0, scale=0.5).toarray()
     # the negative neighbour does not vote; a query without a similar neighbour gets nobody
     assert shares == pytest.approx(np.array([[0.5 * 1.0, 0.5 * 0.3 / 1.2], [0.0, 0.0]]))
-    sharper = nl.neighbour_listeners(nearest, similarity, train_listen, k=3, power=3.0, scale=1.0)
+    sharper = nl.neighbour_listeners(nearest, similarity, train_listen, k=3, power=3.0, scale=1.0).toarray()
     assert sharper[0, 1] == pytest.approx(0.3**3 / (0.9**3 + 0.3**3))
 
 
@@ -77,8 +88,11 @@ def test_listener_scores_add_the_linked_users_rates_and_do_not_depend_on_the_chu
     whole = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(probability_of, queries)
     chunked = nl.ListenerScores(listen, artist_ids, candidates, train, users, chunk_elements=12 * 3).scores(probability_of, queries)
     assert chunked == pytest.approx(whole, rel=1e-6)
+    sparse = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(lambda rows: sp.csr_matrix(probability[rows]), queries)
+    assert sparse == pytest.approx(whole, rel=1e-5)
     rates = nl.linked_listening_rates(users, listen, train)
-    linked = nl.with_linked_users(probability, users[20:], rates)
-    assert whole == pytest.approx(nl.co_listened_scores(linked, nl.candidate_listeners(listen, artist_ids, candidates)), rel=1e-6)
+    candidate_listen = nl.candidate_listeners(listen, artist_ids, candidates)
+    linked = nl.with_linked_users(nl.miss_log_probability(probability), users[20:], rates)
+    assert whole == pytest.approx(nl.co_listened_scores(linked, candidate_listen), rel=1e-6)
     without_users = nl.ListenerScores(listen, artist_ids, candidates, train, None).scores(probability_of, queries)
-    assert without_users == pytest.approx(nl.co_listened_scores(probability, nl.candidate_listeners(listen, artist_ids, candidates)), rel=1e-6)
+    assert without_users == pytest.approx(nl.co_listened_scores(nl.miss_log_probability(probability), candidate_listen), rel=1e-6)

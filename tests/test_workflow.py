@@ -196,8 +196,8 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
     rates = nl.linked_listening_rates(users, listen, positions(train, artist_ids))
 
     def through_listeners(queries, probability):
-        probability = nl.with_linked_users(probability, users[positions(queries, artist_ids)], rates)
-        return nl.co_listened_scores(probability, nl.candidate_listeners(listen, artist_ids, candidates))
+        log_miss = nl.with_linked_users(nl.miss_log_probability(probability), users[positions(queries, artist_ids)], rates)
+        return nl.co_listened_scores(log_miss, nl.candidate_listeners(listen, artist_ids, candidates))
 
     knn_train = ev.content_vectors([stack_vectors([path], train) for path in files])
 

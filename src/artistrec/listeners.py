@@ -33,6 +33,9 @@ RATE_PRIOR_WEIGHT = 5.0
 
 # A probability of exactly 1 would make log(1 - pi) infinite.
 MAX_PROBABILITY = 0.999
+LOG_MISS_FLOOR = float(np.log1p(-MAX_PROBABILITY))
+
+Probabilities = np.ndarray | sp.csr_matrix
 
 
 def activity_groups(activity: np.ndarray) -> np.ndarray:
@@ -59,27 +62,39 @@ def linked_listening_rates(users: sp.csr_matrix, listen: sp.csr_matrix, train_ro
     return (hits + RATE_PRIOR_WEIGHT * group_rate[groups]) / (links + RATE_PRIOR_WEIGHT)
 
 
-def with_linked_users(listener_probability: np.ndarray, links: sp.csr_matrix, rates: np.ndarray) -> np.ndarray:
-    """Each query's probability for its linked users (rows of ``links``) as two independent reasons to
-    listen: ``1 - (1 - pi) * (1 - rate)``.
+def miss_log_probability(listener_probability: Probabilities) -> Probabilities:
+    """``log(1 - pi)`` per query and user, dense or sparse as ``pi`` is (a user with ``pi = 0`` stays 0)."""
+    if sp.issparse(listener_probability):
+        log_miss = sp.csr_matrix(listener_probability, dtype=np.float32, copy=True)
+        log_miss.data = np.log1p(-np.clip(log_miss.data, 0.0, MAX_PROBABILITY))
+        return log_miss
+    return np.log1p(-np.clip(listener_probability, 0.0, MAX_PROBABILITY)).astype(np.float32)
+
+
+def with_linked_users(log_miss: Probabilities, links: sp.csr_matrix, rates: np.ndarray) -> Probabilities:
+    """``miss_log_probability`` with each query's linked users (rows of ``links``) given two independent
+    reasons to listen, ``1 - (1 - pi) * (1 - rate)``: their ``log(1 - rate)`` is added.
 
     On Last.fm-2k valid artists (seed 42) this scores 0.4% higher MAP@10 than
     taking the larger of the two, and 1% higher than the rate alone.
     """
-    raised = np.array(listener_probability, dtype=np.float32, copy=True)
-    linked = sp.coo_matrix(links)
-    raised[linked.row, linked.col] = 1.0 - (1.0 - raised[linked.row, linked.col]) * (1.0 - rates[linked.col])
-    return raised
+    linked = sp.csr_matrix(sp.csr_matrix(links, dtype=np.float32) @ sp.diags(np.log1p(-rates).astype(np.float32)))
+    if sp.issparse(log_miss):
+        total = sp.csr_matrix(log_miss + linked)
+        total.data = np.maximum(total.data, LOG_MISS_FLOOR)
+        return total
+    return np.maximum(np.asarray(log_miss + linked), LOG_MISS_FLOOR).astype(np.float32)
 
 
 def neighbour_listeners(
     nearest: np.ndarray, similarity: np.ndarray, train_listen: sp.csr_matrix, k: int, power: float, scale: float
-) -> np.ndarray:
+) -> sp.csr_matrix:
     """``scale`` times the similarity ** power weighted share of the ``k`` nearest train artists each user listens to.
 
     ``nearest``/``similarity`` come from ``evaluate.nearest_train_artists``;
-    ``train_listen`` is the train artists x users listening. A query without a
-    positively similar neighbour gets probability 0 for every user.
+    ``train_listen`` is the train artists x users listening. Sparse: only the
+    neighbours' listeners have a chance; a query without a positively similar
+    neighbour has none.
     """
     k = min(k, nearest.shape[1])
     weights = np.clip(similarity[:, :k], 0.0, None) ** power
@@ -87,15 +102,16 @@ def neighbour_listeners(
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
     voters = np.repeat(np.arange(nearest.shape[0]), k)
     shares = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], train_listen.shape[0]))
-    return np.asarray((shares @ train_listen).toarray(), dtype=np.float32) * scale
+    return sp.csr_matrix(shares @ train_listen * scale, dtype=np.float32)
 
 
 class ListenerScores:
     """Candidates scored through listener probabilities (``co_listened_scores``), with each query's
     linked users (its taggers, likers) given their linked-listening rates when there is a user source.
 
-    Probabilities are dense only for a chunk of queries at a time (about
-    ``chunk_elements`` of them), so memory does not grow with queries x users.
+    Dense probabilities (the network's) are made for a chunk of queries at a
+    time (about ``chunk_elements`` of them), so memory does not grow with
+    queries x users; sparse ones (the neighbours') stay sparse throughout.
     """
 
     def __init__(
@@ -112,16 +128,15 @@ class ListenerScores:
         self.rates = None if users is None else linked_listening_rates(users, listen, positions(train_ids, artist_ids))
         self.chunk_rows = max(1, chunk_elements // max(1, listen.shape[1]))
 
-    def scores(self, probability_of: Callable[[slice], np.ndarray], queries: np.ndarray) -> np.ndarray:
+    def scores(self, probability_of: Callable[[slice], Probabilities], queries: np.ndarray) -> np.ndarray:
         """Scores of ``queries``; ``probability_of(rows)`` gives the listener probabilities of ``queries[rows]``."""
         scores = np.empty((queries.shape[0], self.candidate_listen.shape[0]), dtype=np.float32)
         for start in range(0, queries.shape[0], self.chunk_rows):
             rows = slice(start, start + self.chunk_rows)
-            probability = probability_of(rows)
+            log_miss = miss_log_probability(probability_of(rows))
             if self.users is not None and self.rates is not None:
-                links = self.users[positions(queries[rows], self.artist_ids)]
-                probability = with_linked_users(probability, links, self.rates)
-            scores[rows] = co_listened_scores(probability, self.candidate_listen)
+                log_miss = with_linked_users(log_miss, self.users[positions(queries[rows], self.artist_ids)], self.rates)
+            scores[rows] = co_listened_scores(log_miss, self.candidate_listen)
         return scores
 
 
@@ -130,14 +145,15 @@ def candidate_listeners(listen: sp.csr_matrix, artist_ids: np.ndarray, candidate
     return sp.csr_matrix(listen[positions(candidates, artist_ids)], dtype=np.float32)
 
 
-def co_listened_scores(listener_probability: np.ndarray, candidate_listen: sp.csr_matrix) -> np.ndarray:
+def co_listened_scores(log_miss: Probabilities, candidate_listen: sp.csr_matrix) -> np.ndarray:
     """Per query and candidate: ``-log P(no likely listener of the query listens to the candidate)``.
 
-    This ranks candidates by the noisy-OR probability of being co-listened,
+    ``log_miss`` is ``miss_log_probability`` (with ``with_linked_users``). This
+    ranks candidates by the noisy-OR probability of being co-listened,
     ``1 - prod_u (1 - pi[u])`` over the users who listen to the candidate
     (``candidate_listeners``), and stays finite and ordered where that probability
     rounds to 1. Queries are held-out artists, never candidates, so no artist
     scores itself.
     """
-    log_miss = np.log1p(-np.clip(listener_probability, 0.0, MAX_PROBABILITY)).astype(np.float32)
-    return -np.asarray(candidate_listen @ log_miss.T, dtype=np.float32).T
+    missed = candidate_listen @ log_miss.T
+    return -np.asarray(missed.toarray() if sp.issparse(missed) else missed, dtype=np.float32).T
