@@ -271,11 +271,15 @@ def evaluate_step(
     )  # fmt: skip
 
     knn_files = knn_svd_files[knn["dim"]]
-    knn_train_blocks = [stack_vectors([path], train_ids) for path in knn_files]
+    knn_train = ev.content_vectors([stack_vectors([path], train_ids) for path in knn_files])
+
+    def content_neighbours(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest train artists in the tuned content kNN's space (``ev.content_knn_scores``'s search)."""
+        return ev.nearest_train_artists(ev.content_vectors([stack_vectors([path], queries) for path in knn_files]), knn_train, k)
 
     def knn_scores(queries: np.ndarray) -> np.ndarray:
-        blocks = [stack_vectors([path], queries) for path in knn_files]
-        return ev.content_knn_scores(blocks, knn_train_blocks, targets, knn["k"], knn["power"], knn["votes"])
+        rows = ev.vote_rows(targets, knn["votes"])
+        return ev.neighbour_votes(*content_neighbours(queries, knn["k"]), rows, knn["k"], knn["power"])
 
     test_knn, valid_knn = knn_scores(test), knn_scores(valid)
     tuning: dict[str, Any] = {"content_knn": knn}
@@ -330,23 +334,19 @@ def evaluate_step(
         listened = nl.ListenerScores(listen, artist_ids, chosen, train_ids, users)
         listener_network = TrainedVariant.load_listeners(listeners_file, n_users=listen.shape[1])
         method_scores["network_listeners"] = listened.scores(lambda rows: listener_network.listener_probabilities(test[rows]), test)
-        knn_train = ev.content_vectors(knn_train_blocks)
         train_listen = listen[positions(train_ids, artist_ids)]
 
         def knn_listeners(queries: np.ndarray, k: int, power: float, scale: float, neighbours: tuple[np.ndarray, np.ndarray]) -> np.ndarray:
             nearest, similarity = neighbours
             return listened.scores(lambda rows: nl.neighbour_listeners(nearest[rows], similarity[rows], train_listen, k, power, scale), queries)
 
-        def neighbours_of(queries: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-            return ev.nearest_train_artists(ev.content_vectors([stack_vectors([path], queries) for path in knn_files]), knn_train, k)
-
-        valid_neighbours = neighbours_of(valid, max(settings["knn_k"]))
+        valid_neighbours = content_neighbours(valid, max(settings["knn_k"]))
         grid = [(k, power, scale) for k in settings["knn_k"] for power in settings["knn_power"] for scale in settings["listener_scales"]]
         by_setting = valid_map((setting, knn_listeners(valid, *setting, valid_neighbours)) for setting in grid)
         k, power, scale = max(by_setting, key=lambda kps: (by_setting[kps]["map@10"], -kps[0], -kps[1], -kps[2]))
         tuning["content_knn_listeners"] = {"k": k, "power": power, "scale": scale, "valid_map@10": by_setting[(k, power, scale)]["map@10"]}
         log.info("content_knn_listeners: %d neighbours, similarity ** %g, scale %g (tuned on valid)", k, power, scale)
-        method_scores["content_knn_listeners"] = knn_listeners(test, k, power, scale, neighbours_of(test, k))
+        method_scores["content_knn_listeners"] = knn_listeners(test, k, power, scale, content_neighbours(test, k))
     for variant in sorted(v for v in models if v.startswith("only-")):
         method_scores[f"network_{variant.replace('-', '_')}"] = ev.log_probability(variants[variant].probabilities(test))
     method_scores["content_knn"] = test_knn
