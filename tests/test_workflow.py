@@ -19,7 +19,7 @@ from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, positions, source_users
 from artistrec.model import load_model, scores
 from artistrec.model_steps import evaluate_step
-from artistrec.steps import all_artists, read_split
+from artistrec.split import all_artists, read_split
 from artistrec.variants import model_inputs
 from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder, snakemake
 

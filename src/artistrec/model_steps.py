@@ -20,7 +20,8 @@ from artistrec.clusters import cluster_popularity_scores, read_clusters
 from artistrec.errors import InputError
 from artistrec.matrices import listeners, positions, source_users
 from artistrec.model import TrainSettings, hidden_representation, load_model, save_model, scores, train
-from artistrec.steps import all_artists, history_table, read_split
+from artistrec.split import all_artists, read_split
+from artistrec.steps import history_table
 from artistrec.variants import model_inputs, run_folder_of
 
 if TYPE_CHECKING:

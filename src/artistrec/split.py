@@ -6,6 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from artistrec import io
+
 
 @dataclass(frozen=True)
 class Split:
@@ -35,3 +37,13 @@ def split_artists(artist_ids: np.ndarray, test_fraction: float, valid_fraction: 
     valid = np.sort(ids[order[n_test : n_test + n_valid]])
     train = np.sort(ids[order[n_test + n_valid :]])
     return Split(train=train, valid=valid, test=test)
+
+
+def read_split(files: dict[str, str]) -> dict[str, np.ndarray]:
+    """The artist ids of each part (train, valid, test) from its ``split/{part}.txt``."""
+    return {name: io.read_ids(path) for name, path in files.items()}
+
+
+def all_artists(parts: dict[str, np.ndarray]) -> np.ndarray:
+    """Every artist of the split, sorted: the row order of the run's artist matrices."""
+    return np.sort(np.concatenate([parts["train"], parts["valid"], parts["test"]]))

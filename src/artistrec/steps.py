@@ -30,7 +30,7 @@ from artistrec.ingest import (
     restrict_to_listened,
 )
 from artistrec.matrices import listeners, positions
-from artistrec.split import split_artists
+from artistrec.split import all_artists, read_split, split_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
 
@@ -93,14 +93,6 @@ def split(interactions_file: str, test_fraction: float, valid_fraction: float, s
             )
         io.write_ids(out[name], ids)
         log.info("%s: %d artists", name, ids.shape[0])
-
-
-def read_split(files: dict[str, str]) -> dict[str, np.ndarray]:
-    return {name: io.read_ids(path) for name, path in files.items()}
-
-
-def all_artists(parts: dict[str, np.ndarray]) -> np.ndarray:
-    return np.sort(np.concatenate([parts["train"], parts["valid"], parts["test"]]))
 
 
 def candidates(interactions_file: str, train_file: str, n_candidates: int, out: str) -> None:
