@@ -61,6 +61,7 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
             str(run / "targets.npz"),
             None,
             None,
+            None,
             {
                 "top_k": 20, "knn_k": [5], "knn_power": [1], "knn_votes": ["distribution"],
                 "blend_weights": [0.5], "blend_embedding_shares": [0.5],

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,7 +17,7 @@ from artistrec import io
 from artistrec.cli import main
 from artistrec.errors import InputError
 from artistrec.features import WeightingStats, source_matrix
-from artistrec.recommend import Source, find_artist, key_row, project, top_similar
+from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, top_similar
 from conftest import run_folder
 
 ARTISTREC = str(Path(sys.executable).with_name("artistrec"))
@@ -109,11 +110,18 @@ def test_an_unknown_artist_is_an_error_that_suggests_close_names():
 
 
 def test_the_artist_asked_about_is_never_recommended_to_itself():
-    logits = np.array([5.0, 4.0, 3.0, 2.0])
-    table = top_similar(logits, np.array([10, 20, 30, 40]), pd.Series({10: "a", 20: "b"}), 3, exclude=10)
+    ranking = np.array([5.0, 4.0, 3.0, 2.0])
+    shown = np.array([0.4, 0.3, 0.2, 0.1])
+    table = top_similar(ranking, shown, np.array([10, 20, 30, 40]), pd.Series({10: "a", 20: "b"}), 3, exclude=10)
     assert table["artist_id"].tolist() == [20, 30, 40]
     assert table["name"].tolist() == ["b", "30", "40"]
-    assert np.all(np.diff(table["score"]) <= 0) and table["score"].sum() < 1
+    assert table["score"].tolist() == [0.3, 0.2, 0.1]
+
+
+def test_tied_candidates_rank_the_more_popular_first_as_in_the_evaluation():
+    ranking = np.array([1.0, 2.0, 2.0, 2.0])
+    table = top_similar(ranking, ranking, np.array([10, 20, 30, 40]), pd.Series(dtype=str), 3, exclude=None)
+    assert table["artist_id"].tolist() == [20, 30, 40]
 
 
 # --- the command on a finished demo run --------------------------------------------------------
@@ -136,24 +144,54 @@ def test_recommend_by_name_prints_json_and_keeps_the_console_free_of_tensorflow_
     assert all(names[r["artist_id"]] == r["name"] for r in rows)
 
 
-def test_recommendations_of_a_test_artist_rank_like_the_evaluation(demo_run, capsys):
-    results = results_of(demo_run)
-    evaluated = pd.read_csv(results / "recommendations" / "test.csv").query("method == 'network'")
+def informed_test_artists(results: Path, evaluated: pd.DataFrame) -> np.ndarray:
+    """Test artists with side information (the others are ranked by popularity in the evaluation)."""
     svd = Source.read(results / "svd" / "tags" / "tfidf-8.npz", "tags")
     informed = svd.artist_ids[np.abs(svd.vectors).any(axis=1)]
-    artist = int(evaluated.loc[evaluated["artist_id"].isin(informed), "artist_id"].iloc[0])
-    status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "10")
-    assert status == 0
-    ours = [r["artist_id"] for r in json.loads(out)["recommendations"]]
-    assert ours == evaluated.loc[evaluated["artist_id"] == artist, "candidate_id"].head(10).tolist()
+    return evaluated.loc[evaluated["artist_id"].isin(informed), "artist_id"].unique()
 
 
-def test_a_candidate_is_recommended_every_other_candidate_but_never_itself(demo_run, capsys):
+@pytest.mark.parametrize("method", ["network_listeners", "network"])
+def test_recommendations_of_test_artists_rank_like_the_evaluation(demo_run, capsys, method):
     results = results_of(demo_run)
-    candidates = io.read_ids(results / "candidates.txt")
-    status, out, _ = run_cli(capsys, "recommend", str(results), str(candidates[0]), "--json", "-k", "1000")
-    recommended = [r["artist_id"] for r in json.loads(out)["recommendations"]]
-    assert status == 0 and sorted(recommended) == sorted(candidates[1:].tolist())
+    evaluated = pd.read_csv(results / "recommendations" / "test.csv").query("method == @method")
+    for artist in informed_test_artists(results, evaluated)[:3]:
+        status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "20", "--method", method)
+        answer = json.loads(out)
+        assert status == 0 and answer["method"] == method
+        ours = [r["artist_id"] for r in answer["recommendations"]]
+        assert ours == evaluated.loc[evaluated["artist_id"] == artist, "candidate_id"].tolist()
+
+
+def test_the_listener_network_is_the_default_and_scores_the_chance_that_a_likely_listener_listens(demo_run, capsys):
+    results = results_of(demo_run)
+    evaluated = pd.read_csv(results / "recommendations" / "test.csv").query("method == 'network_listeners'")
+    artist = informed_test_artists(results, evaluated)[0]
+    status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "5")
+    answer = json.loads(out)
+    assert status == 0 and answer["method"] == "network_listeners"
+    scores = evaluated.loc[evaluated["artist_id"] == artist, "score"].head(5).to_numpy()
+    shown = [r["score"] for r in answer["recommendations"]]
+    assert shown == pytest.approx(-np.expm1(-scores), rel=1e-5)
+    assert all(0 < p <= 1 for p in shown) and shown == sorted(shown, reverse=True)
+
+
+def test_a_new_artists_given_users_of_the_user_source_add_their_listening_rates(demo_run):
+    """On the demo the user source is likes: a user who likes a new artist is one of its linked users, so
+    the candidates that user listens to rise and no other moves, as the taggers' do in the evaluation."""
+    results = results_of(demo_run)
+    interactions = io.read_parquet(data_of(demo_run) / "interactions.parquet")
+    liker = io.read_parquet(data_of(demo_run) / "features_likes.parquet")["key"].value_counts().index[0]
+    run = ResultsFolder(results)
+    given = {"likes": [str(liker)]}
+    inputs = run.side_information_input(given)
+    listener_probability = run.network_outputs(inputs)
+    alone = run.listening.scores_with_links(listener_probability, None)[0]
+    liked = run.listening.scores_with_links(listener_probability, run.given_users(given))[0]
+    listened = np.isin(run.candidates, interactions.loc[interactions["user_id"] == int(liker), "artist_id"])
+    assert run.user_source == "likes" and listened.any() and not listened.all()
+    assert (liked[listened] > alone[listened]).all()
+    assert np.array_equal(liked[~listened], alone[~listened])
 
 
 def test_recommend_for_new_tags_prints_a_table(demo_run, capsys):
@@ -161,7 +199,7 @@ def test_recommend_for_new_tags_prints_a_table(demo_run, capsys):
     tags = io.read_parquet(data_of(demo_run) / "features_tags.parquet")["key"].value_counts().index[:2].tolist()
     status, out, _ = run_cli(capsys, "recommend", str(results), "--tags", *tags, "-k", "3")
     lines = out.splitlines()
-    assert status == 0 and lines[0] == f"Similar artists to tags: {', '.join(tags)}"
+    assert status == 0 and lines[0] == f"Similar artists to tags: {', '.join(tags)}, by network_listeners"
     assert lines[1].split() == ["rank", "artist_id", "name", "score"] and len(lines) == 5
 
 
@@ -184,3 +222,21 @@ def test_a_results_folder_without_a_model_is_an_error(tmp_path, capsys):
     status, _, err = run_cli(capsys, "recommend", str(tmp_path), "Muse")
     assert status == 1
     assert err.startswith(f"error: {tmp_path}: models/default/model.h5: is missing; fix: give a run folder")
+
+
+def test_asking_for_the_listener_network_of_a_run_without_it_is_an_error(tmp_path, capsys):
+    status, _, err = run_cli(capsys, "recommend", str(tmp_path), "Muse", "--method", "network_listeners")
+    assert status == 1
+    assert err == f"error: {tmp_path}: models/listeners/model.h5: is missing; fix: run with methods.network_listeners: true, or ask --method network\n"
+
+
+def test_a_run_whose_metrics_do_not_name_the_user_source_is_an_error_naming_the_fix(demo_run, tmp_path, capsys):
+    copy = tmp_path / "demo"
+    shutil.copytree(demo_run / "results" / "demo", copy)
+    metrics = io.read_json(copy / "split-42" / "metrics.json")
+    del metrics["user_source"]
+    io.write_json(copy / "split-42" / "metrics.json", metrics)
+    artist = str(io.read_ids(copy / "split-42" / "split" / "test.txt")[0])
+    status, out, err = run_cli(capsys, "recommend", str(copy / "split-42"), artist)
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith(f"error: {copy / 'split-42' / 'metrics.json'}: user_source: is missing")

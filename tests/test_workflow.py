@@ -150,8 +150,8 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
     evaluate_step(
         "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
         str(tmp_path / "knn.json"), {knn["dim"]: files}, str(results / "clusters" / "clusters.npz"),
-        split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"), str(likes),
-        listener_model,
+        split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"), "likes",
+        str(likes), listener_model,
         {
             "top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False,
             "user_listening_weights": user_weights, "knn_k": ks, "knn_power": powers, "listener_scales": scales,
@@ -239,7 +239,7 @@ def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_
             str(results / "knn.json"), files, None,
             {part: str(results / "split" / f"{part}.txt") for part in ("train", "valid", "test")},
             str(results / "candidates.txt"), str(data / "interactions.parquet"), str(results / "targets.npz"),
-            str(data / "features_tags.parquet"),  # keyed by tag name
+            "tags", str(data / "features_tags.parquet"),  # keyed by tag name
             None,
             {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False, "user_listening_weights": [1.0]},
             str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),

@@ -11,6 +11,7 @@ import sys
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.recommend import METHODS
 
 
 def parser() -> argparse.ArgumentParser:
@@ -32,6 +33,10 @@ def parser() -> argparse.ArgumentParser:
         help="a new artist's raw keys of one feature source (repeatable), e.g. --side taggers 2 17",
     )  # fmt: skip
     recommend.add_argument("-k", "--top", type=int, default=10, help="how many artists (default 10)")
+    recommend.add_argument(
+        "--method", choices=list(METHODS),
+        help="network_listeners (the listener network; the default when the run has it) or network (the softmax network)",
+    )  # fmt: skip
     recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     compare = commands.add_parser(
@@ -64,7 +69,7 @@ def run_recommend(args: argparse.Namespace) -> None:
         raise InputError("command line", "--side", "names a source without keys", "give --side SOURCE KEY [KEY ...]")
     if args.top < 1:
         raise InputError("command line", "--top", f"is {args.top}", "give a positive number")
-    result = recommend(args.results, args.artist, given or None, args.top)
+    result = recommend(args.results, args.artist, given or None, args.top, args.method)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -75,7 +80,7 @@ def run_recommend(args: argparse.Namespace) -> None:
             about += ", which has no side information: the network sees zero vectors"
     else:
         about = "; ".join(f"{source}: {', '.join(keys)}" for source, keys in query["side_information"].items())
-    print(f"Similar artists to {about}")
+    print(f"Similar artists to {about}, by {result['method']}")
     print(table_text(result["recommendations"]))
 
 

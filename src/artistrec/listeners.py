@@ -133,11 +133,18 @@ class ListenerScores:
         scores = np.empty((queries.shape[0], self.candidate_listen.shape[0]), dtype=np.float32)
         for start in range(0, queries.shape[0], self.chunk_rows):
             rows = slice(start, start + self.chunk_rows)
-            log_miss = miss_log_probability(probability_of(rows))
-            if self.users is not None and self.rates is not None:
-                log_miss = with_linked_users(log_miss, self.users[positions(queries[rows], self.artist_ids)], self.rates)
-            scores[rows] = co_listened_scores(log_miss, self.candidate_listen)
+            links = None if self.users is None else self.users[positions(queries[rows], self.artist_ids)]
+            scores[rows] = self.scores_with_links(probability_of(rows), links)
         return scores
+
+    def scores_with_links(self, listener_probability: Probabilities, links: sp.csr_matrix | None) -> np.ndarray:
+        """Scores of queries given their listener probabilities and their linked users (rows over the
+        listening table's users; None: no linked users), such as a new artist's given taggers.
+        """
+        log_miss = miss_log_probability(listener_probability)
+        if links is not None and self.rates is not None:
+            log_miss = with_linked_users(log_miss, links, self.rates)
+        return co_listened_scores(log_miss, self.candidate_listen)
 
 
 def candidate_listeners(listen: sp.csr_matrix, artist_ids: np.ndarray, candidates: np.ndarray) -> sp.csr_matrix:

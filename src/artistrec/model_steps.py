@@ -226,6 +226,7 @@ def evaluate_step(
     candidates_file: str,
     interactions_file: str,
     targets_file: str,
+    user_source: str | None,
     users_file: str | None,
     listeners_file: str | None,
     settings: dict,
@@ -235,10 +236,12 @@ def evaluate_step(
     """Score every test artist with the network, its extensions and the baselines; write metrics and top lists.
 
     ``models`` maps variant names (``default``, ``member-i``, ``only-{source}``) to
-    model files; ``users_file`` is the feature table of the source keyed by user id
-    (None: no user-listening methods); ``listeners_file`` is the listener network
-    (None: no ``listeners`` methods). Every method ranks artists without side
-    information (in any of the default model's sources) by popularity.
+    model files; ``users_file`` is the feature table of ``user_source``, the source
+    keyed by user id (None: no user-listening methods), which the metrics record so
+    that ``artistrec recommend`` scores through listeners as this step does;
+    ``listeners_file`` is the listener network (None: no ``listeners`` methods).
+    Every method ranks artists without side information (in any of the default
+    model's sources) by popularity.
     """
     parts = read_split(split_files)
     test, valid, train_ids = parts["test"], parts["valid"], parts["train"]
@@ -376,6 +379,7 @@ def evaluate_step(
         "n_test_artists_without_features": int((~test_informed).sum()),
         "n_test_artists_without_ground_truth": int((sizes == 0).sum()),
         "n_candidates": int(n_candidates),
+        "user_source": user_source,
         "methods": {
             method: ev.method_metrics(
                 hits[method], sizes, recommended[method], n_candidates, settings["bootstrap"], settings["seed"]

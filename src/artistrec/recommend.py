@@ -5,6 +5,12 @@ is described by raw keys of one or more feature sources (for Last.fm-2k, tag nam
 its key-count row is weighted exactly as the SVD step weighted the train artists
 (with the stored IDF and mean row length) and projected with the stored SVD components; sources it says
 nothing about get zero vectors, as for a test artist without that side information.
+
+The listener network (``network_listeners``, the best method on Last.fm-2k) then
+scores the candidates through the users it predicts will listen, the artist's own
+users of the run's user source (its taggers) adding their listening rates, exactly
+as the run's evaluate step did; the softmax network (``network``) scores them
+directly.
 """
 
 from __future__ import annotations
@@ -20,10 +26,12 @@ import pandas as pd
 import scipy.sparse as sp
 
 from artistrec import io
+from artistrec import listeners as nl
 from artistrec.errors import InputError
-from artistrec.evaluate import probabilities
+from artistrec.evaluate import probabilities, sigmoid
 from artistrec.features import WeightingStats, weigh
-from artistrec.matrices import positions
+from artistrec.matrices import listeners, positions, source_users
+from artistrec.split import all_artists, read_split
 from artistrec.variants import model_inputs
 
 
@@ -119,14 +127,12 @@ def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet
 
 
 def top_similar(
-    logits: np.ndarray, candidates: np.ndarray, names: pd.Series, k: int, exclude: int | None
+    ranking: np.ndarray, score: np.ndarray, candidates: np.ndarray, names: pd.Series, k: int, exclude: int | None
 ) -> pd.DataFrame:
-    """The ``k`` candidates with the highest scores, never ``exclude`` (the artist asked about).
-
-    ``score`` is the network's softmax probability over all candidates.
+    """The ``k`` candidates ranked highest by ``ranking`` (ties to the more popular, as in the evaluation),
+    never ``exclude`` (the artist asked about), with their ``score``.
     """
-    probability = probabilities(logits.astype(np.float64)[None])[0]
-    order = np.argsort(-probability, kind="stable")
+    order = np.argsort(-ranking, kind="stable")
     order = order[candidates[order] != exclude][:k]
     ids = candidates[order]
     return pd.DataFrame(
@@ -134,41 +140,84 @@ def top_similar(
             "rank": np.arange(1, ids.shape[0] + 1),
             "artist_id": ids,
             "name": [str(names.get(i, i)) for i in ids],
-            "score": probability[order],
+            "score": score[order],
         }
     )
+
+
+# What each method's network predicts, and so what ``score`` means.
+METHODS = {
+    "network_listeners": "listeners",  # the chance that some likely listener of the artist listens to the candidate
+    "network": "default",  # the softmax probability over the candidates
+}
 
 
 class ResultsFolder:
     """What a run folder (``results/{dataset}/split-{seed}``) offers to the recommend command.
 
-    The default model's ``inputs.json`` names its feature sources and SVD files in
-    input order. The network (and with it TensorFlow) is loaded on first use, so a
-    mistyped artist or tag is reported at once.
+    ``method`` is ``network_listeners`` (the listener network, the best method on
+    Last.fm-2k) or ``network`` (the softmax network); None: the listener network
+    when the run has one. The model's ``inputs.json`` names its feature sources and
+    SVD files in input order. The network (and with it TensorFlow) is loaded on
+    first use, so a mistyped artist or tag is reported at once.
     """
 
-    def __init__(self, folder: str | Path) -> None:
+    def __init__(self, folder: str | Path, method: str | None = None) -> None:
         self.folder = Path(folder)
-        model_folder = self.folder / "models" / "default"
-        self.model_file = model_folder / "model.h5"
+        if method is None:
+            method = "network_listeners" if self.model_path("network_listeners").is_file() else "network"
+        self.method = method
+        self.model_file = self.model_path(method)
         if not self.model_file.is_file():
-            raise InputError(
-                str(self.folder), "models/default/model.h5", "is missing",
-                "give a run folder such as results/lastfm-2k/split-42 of a finished run",
-            )  # fmt: skip
+            fix = "give a run folder such as results/lastfm-2k/split-42 of a finished run"
+            if method == "network_listeners":
+                fix = "run with methods.network_listeners: true, or ask --method network"
+            raise InputError(str(self.folder), str(self.model_file.relative_to(self.folder)), "is missing", fix)
         self.candidates = io.read_ids(self.folder / "candidates.txt")
-        self.artists_file = self.folder.parent / "data" / "artists.parquet"
+        self.data = self.folder.parent / "data"
+        self.artists_file = self.data / "artists.parquet"
         self.artists = io.read_parquet(self.artists_file)
         self.names = self.artists.set_index("artist_id")["name"]
         self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
         self.available = {source.name: source for source in self.sources}
+
+    def model_path(self, method: str) -> Path:
+        return self.folder / "models" / METHODS[method] / "model.h5"
 
     @functools.cached_property
     def model(self) -> Any:
         from artistrec.model import load_model, quiet_fd2
 
         with quiet_fd2():
+            if self.method == "network_listeners":
+                return load_model(self.model_file, n_users=self.listening.candidate_listen.shape[1])
             return load_model(self.model_file, n_candidates=self.candidates.shape[0])
+
+    @functools.cached_property
+    def user_source(self) -> str | None:
+        """The run's source keyed by user id (its taggers, likers), as its evaluate step recorded it."""
+        metrics_file = self.folder / "metrics.json"
+        metrics = io.read_json(metrics_file) if metrics_file.is_file() else {}
+        if "user_source" not in metrics:
+            raise InputError(
+                str(metrics_file), "user_source", "is missing: the listener network scores as the run's evaluate step did",
+                "finish the run (or re-run its evaluate step), or ask --method network",
+            )  # fmt: skip
+        return metrics["user_source"]
+
+    @functools.cached_property
+    def interactions(self) -> pd.DataFrame:
+        return io.read_parquet(self.data / "interactions.parquet")
+
+    @functools.cached_property
+    def listening(self) -> nl.ListenerScores:
+        """Candidates scored through listeners exactly as the run's evaluation scored them."""
+        parts = read_split({part: str(self.folder / "split" / f"{part}.txt") for part in ("train", "valid", "test")})
+        artist_ids = all_artists(parts)
+        users = None
+        if self.user_source is not None:
+            users = source_users(io.read_parquet(self.data / f"features_{self.user_source}.parquet"), self.interactions, artist_ids)
+        return nl.ListenerScores(listeners(self.interactions, artist_ids), artist_ids, self.candidates, parts["train"], users)
 
     def artist_input(self, artist_id: int) -> np.ndarray:
         return np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
@@ -178,7 +227,7 @@ class ResultsFolder:
         unknown = sorted(set(given) - set(self.available))
         if unknown:
             raise InputError(
-                str(self.folder / "models" / "default" / "inputs.json"), "source", f"{unknown[0]!r} is not a feature source of this run",
+                str(self.model_file.with_name("inputs.json")), "source", f"{unknown[0]!r} is not a feature source of this run",
                 f"use one of {', '.join(self.available)}",
             )  # fmt: skip
         projected = {
@@ -191,12 +240,42 @@ class ResultsFolder:
             )  # fmt: skip
         return np.hstack([projected.get(s.name, np.zeros((1, s.dim), np.float32)) for s in self.sources])
 
-    def similar(self, inputs: np.ndarray, k: int, exclude: int | None = None) -> pd.DataFrame:
+    def given_users(self, given: dict[str, list[str]]) -> sp.csr_matrix | None:
+        """A new artist's linked users: the given keys of the user source, as one row over the listening users."""
+        if self.user_source is None:
+            return None
+        keys = given.get(self.user_source, [])
+        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys, "weight": 1.0})
+        return source_users(linked, self.interactions, np.zeros(1, dtype=np.int64))
+
+    def similar_to_artist(self, artist_id: int, inputs: np.ndarray, k: int) -> pd.DataFrame:
+        if self.method == "network_listeners":
+            listener_probability = self.network_outputs(inputs)
+            scores = self.listening.scores(lambda rows: listener_probability[rows], np.array([artist_id]))[0]
+            return self.listener_table(scores, k, artist_id)
+        return self.softmax_table(self.network_outputs(inputs)[0], k, artist_id)
+
+    def similar_to_new(self, inputs: np.ndarray, given: dict[str, list[str]], k: int) -> pd.DataFrame:
+        if self.method == "network_listeners":
+            scores = self.listening.scores_with_links(self.network_outputs(inputs), self.given_users(given))[0]
+            return self.listener_table(scores, k, None)
+        return self.softmax_table(self.network_outputs(inputs)[0], k, None)
+
+    def network_outputs(self, inputs: np.ndarray) -> np.ndarray:
+        """The softmax network's logits, or the listener network's probability per user."""
         from artistrec.model import quiet_fd2, scores
 
         with quiet_fd2():
-            logits = scores(self.model, inputs)[0]
-        return top_similar(logits, self.candidates, self.names, k, exclude)
+            logits = scores(self.model, inputs)
+        return sigmoid(logits) if self.method == "network_listeners" else logits
+
+    def listener_table(self, scores: np.ndarray, k: int, exclude: int | None) -> pd.DataFrame:
+        """Ranked by ``-log P(no likely listener listens)``, shown as the chance that one does."""
+        return top_similar(scores, -np.expm1(-scores.astype(np.float64)), self.candidates, self.names, k, exclude)
+
+    def softmax_table(self, logits: np.ndarray, k: int, exclude: int | None) -> pd.DataFrame:
+        probability = probabilities(logits.astype(np.float64)[None])[0]
+        return top_similar(probability, probability, self.candidates, self.names, k, exclude)
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -208,10 +287,16 @@ def records(table: pd.DataFrame) -> list[dict[str, Any]]:
 
 
 def recommend(
-    folder: str | Path, artist: str | None = None, side_information: dict[str, list[str]] | None = None, k: int = 10
+    folder: str | Path,
+    artist: str | None = None,
+    side_information: dict[str, list[str]] | None = None,
+    k: int = 10,
+    method: str | None = None,
 ) -> dict[str, Any]:
-    """Top-``k`` similar artists to a known artist (id or name) or to a new artist's side information."""
-    run = ResultsFolder(folder)
+    """Top-``k`` similar artists to a known artist (id or name) or to a new artist's side information,
+    by ``method`` (a key of ``METHODS``; None: ``network_listeners`` when the run has it).
+    """
+    run = ResultsFolder(folder, method)
     if artist is not None:
         artist_id = find_artist(run.artists, artist, str(run.artists_file))
         inputs = run.artist_input(artist_id)
@@ -220,8 +305,9 @@ def recommend(
             "name": str(run.names.get(artist_id, artist_id)),
             "has_side_information": bool(inputs.any()),
         }
-        table = run.similar(inputs, k, exclude=artist_id)
+        table = run.similar_to_artist(artist_id, inputs, k)
     else:
         query = {"side_information": side_information}
-        table = run.similar(run.side_information_input(side_information or {}), k)
-    return {"results": str(folder), "query": query, "recommendations": records(table)}
+        given = side_information or {}
+        table = run.similar_to_new(run.side_information_input(given), given, k)
+    return {"results": str(folder), "method": run.method, "query": query, "recommendations": records(table)}

@@ -56,6 +56,9 @@ rule evaluate:
         variants=lambda wildcards: list(evaluated_models(wildcards)),
         n_sources=lambda wildcards: len(sources(wildcards.dataset)),
         dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
+        user_source=lambda wildcards: config["datasets"][wildcards.dataset][
+            "user_source"
+        ],
         settings={
             **settings("evaluation"),
             "network_knn": config["methods"]["network_knn"],

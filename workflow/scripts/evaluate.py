@@ -17,6 +17,7 @@ def main() -> None:
         snakemake.input.candidates,
         snakemake.input.interactions,
         snakemake.input.targets,
+        snakemake.params.user_source,
         snakemake.input.users or None,
         snakemake.input.listeners or None,
         dict(snakemake.params.settings),
