@@ -104,7 +104,7 @@ def test_report_examples_name_test_artists_and_their_co_listened_artists(report_
     assert len(headings) == 4
     for name, artist_id in headings:
         assert int(artist_id) in test and names[int(artist_id)] == name
-    assert "recommended by the network" in page and "most co-listened artists" in page
+    assert "recommended by network_listeners" in page and "most co-listened artists" in page
 
 
 def test_report_run_item_shows_the_config_and_package_versions(report_file):
@@ -300,8 +300,8 @@ def test_metrics_html_puts_each_columns_best_method_in_bold():
 def test_examples_table_marks_recommendations_that_share_listeners_as_hits():
     names = pd.Series({1: "A", 2: "B", 3: "C", 4: "D"})
     shared = pd.Series({2: 5.0, 4: 9.0})
-    table, rows = report.examples_table(np.array([2, 3]), shared, names, top=10)
-    assert table["recommended by the network"].tolist() == ["B", "C"]
+    table, rows = report.examples_table(np.array([2, 3]), shared, names, top=10, method="network_listeners")
+    assert table["recommended by network_listeners"].tolist() == ["B", "C"]
     assert table["most co-listened artists"].tolist() == ["D", "B"]
     assert rows == ["hit", ""]
 

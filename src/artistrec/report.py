@@ -22,6 +22,7 @@ from artistrec import io, plots
 from artistrec.candidates import by_popularity
 from artistrec.compare import INTERVAL_KEY, METRIC_LABELS
 from artistrec.matrices import listeners, positions, unique_ids
+from artistrec.recommend import METHODS
 from artistrec.targets import co_listen
 
 log = logging.getLogger(__name__)
@@ -116,9 +117,9 @@ def example_artists(interactions: pd.DataFrame, test: np.ndarray, n_examples: in
 
 
 def examples_table(
-    recommended: np.ndarray, shared: pd.Series, names: pd.Series, top: int
+    recommended: np.ndarray, shared: pd.Series, names: pd.Series, top: int, method: str
 ) -> tuple[pd.DataFrame, list[str]]:
-    """The network's top recommendations beside the most co-listened artists, for one test artist.
+    """``method``'s top recommendations beside the most co-listened artists, for one test artist.
 
     ``recommended``: candidate ids, best first; ``shared``: shared listeners per
     co-listened artist id (the ground truth). Returns the table and a row class
@@ -144,7 +145,7 @@ def examples_table(
             counts(truth.to_numpy()),
         ),
         columns=[
-            "rank", "recommended by the network", "shared listeners", "most co-listened artists", "shared listeners"
+            "rank", f"recommended by {method}", "shared listeners", "most co-listened artists", "shared listeners"
         ],  # fmt: skip
     )
     return table, ["hit" if i < rec_shared.shape[0] and rec_shared[i] > 0 else "" for i in range(n_rows)]
@@ -159,7 +160,9 @@ def examples_step(
     top: int,
     out: str,
 ) -> None:
-    """Side by side, for the best-known test artists: what the network recommends and who is co-listened."""
+    """Side by side, for the best-known test artists: what ``artistrec recommend``'s method recommends
+    (``network_listeners``, or the softmax network when it is off) and who is co-listened.
+    """
     interactions = io.read_parquet(interactions_file)
     artist_ids = unique_ids(interactions["artist_id"].to_numpy())
     names = io.read_parquet(artists_file).set_index("artist_id")["name"]
@@ -167,13 +170,14 @@ def examples_step(
     listen = listeners(interactions, artist_ids)
     shared = co_listen(listen, positions(chosen, artist_ids), np.arange(artist_ids.shape[0])).tocoo()
     recommendations = pd.read_csv(recommendations_file)
-    network = recommendations.loc[recommendations["method"] == "network"].sort_values(["artist_id", "rank"])
+    method = next(m for m in METHODS if (recommendations["method"] == m).any())
+    shown = recommendations.loc[recommendations["method"] == method].sort_values(["artist_id", "rank"])
     sections = []
     for row, artist in enumerate(chosen):
         mine = (shared.row == row) & (artist_ids[shared.col] != artist)
         co_listened = pd.Series(shared.data[mine], index=artist_ids[shared.col[mine]])
         table, row_classes = examples_table(
-            network.loc[network["artist_id"] == artist, "candidate_id"].to_numpy(), co_listened, names, top
+            shown.loc[shown["artist_id"] == artist, "candidate_id"].to_numpy(), co_listened, names, top, method
         )
         n_listeners = int(listen[positions(np.array([artist]), artist_ids)[0]].nnz)
         sections.append(
@@ -182,7 +186,7 @@ def examples_step(
             f"{html_table(table, row_classes=row_classes)}"
         )
     io.write_text(out, html_page("Recommended beside co-listened artists", "\n".join(sections)))
-    log.info("examples for %d test artists", len(chosen))
+    log.info("examples for %d test artists, recommended by %s", len(chosen), method)
 
 
 # --- features and training --------------------------------------------------------
