@@ -16,7 +16,9 @@ import scipy.sparse as sp
 from artistrec import io
 from artistrec.cli import main
 from artistrec.errors import InputError
+from artistrec.evaluate import sigmoid
 from artistrec.features import WeightingStats, source_matrix
+from artistrec.model import scores
 from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, top_similar
 from conftest import run_folder
 
@@ -185,9 +187,9 @@ def test_a_new_artists_given_users_of_the_user_source_add_their_listening_rates(
     run = ResultsFolder(results)
     given = {"likes": [str(liker)]}
     inputs = run.side_information_input(given)
-    listener_probability = run.network_outputs(inputs)
+    listener_probability = sigmoid(scores(run.model, inputs))
     alone = run.listening.scores_with_links(listener_probability, None)[0]
-    liked = run.listening.scores_with_links(listener_probability, run.given_users(given))[0]
+    liked = run.listening.scores_with_links(listener_probability, run.linked_users(None, given))[0]
     listened = np.isin(run.candidates, interactions.loc[interactions["user_id"] == int(liker), "artist_id"])
     assert run.user_source == "likes" and listened.any() and not listened.all()
     assert (liked[listened] > alone[listened]).all()

@@ -240,42 +240,36 @@ class ResultsFolder:
             )  # fmt: skip
         return np.hstack([projected.get(s.name, np.zeros((1, s.dim), np.float32)) for s in self.sources])
 
-    def given_users(self, given: dict[str, list[str]]) -> sp.csr_matrix | None:
-        """A new artist's linked users: the given keys of the user source, as one row over the listening users."""
+    def linked_users(self, artist_id: int | None, given: dict[str, list[str]]) -> sp.csr_matrix | None:
+        """The artist's own users of the run's user source (its taggers, likers), as one row over the
+        listening users: a known artist's from the run's data, a new artist's from the given keys.
+        """
         if self.user_source is None:
             return None
+        if artist_id is not None:
+            return self.listening.users[positions(np.array([artist_id]), self.listening.artist_ids)]
         keys = given.get(self.user_source, [])
         linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys, "weight": 1.0})
         return source_users(linked, self.interactions, np.zeros(1, dtype=np.int64))
 
-    def similar_to_artist(self, artist_id: int, inputs: np.ndarray, k: int) -> pd.DataFrame:
-        if self.method == "network_listeners":
-            listener_probability = self.network_outputs(inputs)
-            scores = self.listening.scores(lambda rows: listener_probability[rows], np.array([artist_id]))[0]
-            return self.listener_table(scores, k, artist_id)
-        return self.softmax_table(self.network_outputs(inputs)[0], k, artist_id)
+    def similar(
+        self, inputs: np.ndarray, k: int, artist_id: int | None = None, given: dict[str, list[str]] | None = None
+    ) -> pd.DataFrame:
+        """Top ``k`` for a known artist (``artist_id``, never recommended to itself) or a new one (``given`` keys).
 
-    def similar_to_new(self, inputs: np.ndarray, given: dict[str, list[str]], k: int) -> pd.DataFrame:
-        if self.method == "network_listeners":
-            scores = self.listening.scores_with_links(self.network_outputs(inputs), self.given_users(given))[0]
-            return self.listener_table(scores, k, None)
-        return self.softmax_table(self.network_outputs(inputs)[0], k, None)
-
-    def network_outputs(self, inputs: np.ndarray) -> np.ndarray:
-        """The softmax network's logits, or the listener network's probability per user."""
+        The listener network ranks by ``-log P(no likely listener listens)`` and shows the
+        chance that one does; the softmax network ranks by and shows its probability.
+        """
         from artistrec.model import quiet_fd2, scores
 
         with quiet_fd2():
-            logits = scores(self.model, inputs)
-        return sigmoid(logits) if self.method == "network_listeners" else logits
-
-    def listener_table(self, scores: np.ndarray, k: int, exclude: int | None) -> pd.DataFrame:
-        """Ranked by ``-log P(no likely listener listens)``, shown as the chance that one does."""
-        return top_similar(scores, -np.expm1(-scores.astype(np.float64)), self.candidates, self.names, k, exclude)
-
-    def softmax_table(self, logits: np.ndarray, k: int, exclude: int | None) -> pd.DataFrame:
-        probability = probabilities(logits.astype(np.float64)[None])[0]
-        return top_similar(probability, probability, self.candidates, self.names, k, exclude)
+            outputs = scores(self.model, inputs)
+        if self.method == "network_listeners":
+            ranking = self.listening.scores_with_links(sigmoid(outputs), self.linked_users(artist_id, given or {}))[0]
+            shown = -np.expm1(-ranking.astype(np.float64))
+        else:
+            ranking = shown = probabilities(outputs.astype(np.float64))[0]
+        return top_similar(ranking, shown, self.candidates, self.names, k, artist_id)
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
@@ -305,9 +299,9 @@ def recommend(
             "name": str(run.names.get(artist_id, artist_id)),
             "has_side_information": bool(inputs.any()),
         }
-        table = run.similar_to_artist(artist_id, inputs, k)
+        table = run.similar(inputs, k, artist_id=artist_id)
     else:
         query = {"side_information": side_information}
         given = side_information or {}
-        table = run.similar_to_new(run.side_information_input(given), given, k)
+        table = run.similar(run.side_information_input(given), k, given=given)
     return {"results": str(folder), "method": run.method, "query": query, "recommendations": records(table)}
