@@ -36,7 +36,7 @@ import yaml
 
 from artistrec import evaluate as ev
 from artistrec.candidates import select_candidates
-from artistrec.ingest import lastfm_2k_listening
+from artistrec.datasets import lastfm_2k
 from artistrec.matrices import listeners
 from artistrec.split import split_artists
 
@@ -170,7 +170,7 @@ def main() -> None:
     args = parser.parse_args()
     if not (args.lastfm_dir / "user_artists.dat").is_file():
         sys.exit(f"Last.fm-2k not found in {args.lastfm_dir}; set LASTFM_2K_DIR or pass --lastfm-dir")
-    interactions, _ = lastfm_2k_listening(args.lastfm_dir)
+    interactions, _ = lastfm_2k.listening(args.lastfm_dir)
     print(table(compare(interactions, workflow_settings(), args.repeats), args.repeats))
 
 

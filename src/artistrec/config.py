@@ -9,17 +9,13 @@ from typing import Any
 
 import jsonschema
 import pyarrow
-import pyarrow.compute
-import pyarrow.csv
 import yaml
 
-from artistrec.demo import DemoSpec
+from artistrec.datasets import get_dataset
 from artistrec.errors import InputError
 from artistrec.split import split_sizes
 
 log = logging.getLogger(__name__)
-
-LASTFM_2K_FILES = ("artists.dat", "tags.dat", "user_artists.dat", "user_taggedartists.dat")
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -76,50 +72,15 @@ def check_rules(config: dict[str, Any]) -> None:
             f"{user_source!r} is not one of the dataset's feature sources",
             f"name a source keyed by user id ({', '.join(config['datasets'][dataset]['features'])}) or null",
         )
-    check_raw_files(config)
+    get_dataset(dataset).check_raw_files(config)
     check_data_limits(config)
-
-
-def check_raw_files(config: dict[str, Any]) -> None:
-    """The selected dataset's raw files exist (relative paths start at the working directory).
-
-    Only their existence: their content is checked by the ingest jobs, which know
-    whether it changed since the last run.
-    """
-    dataset = config["dataset"]
-    if dataset == "custom":
-        custom = config["datasets"]["custom"]
-        files = {"datasets.custom.interactions": custom["interactions"]}
-        if custom["artists"]:
-            files["datasets.custom.artists"] = custom["artists"]
-        files.update({f"datasets.custom.features.{s}.path": v["path"] for s, v in custom["features"].items()})
-        for key, path in files.items():
-            if not Path(path).is_file():
-                raise InputError(
-                    "config",
-                    key,
-                    f"names {path!r}, which is not a file",
-                    "fix the path (relative to the working directory)",
-                )
-    elif dataset == "lastfm-2k":
-        configured = config["datasets"]["lastfm-2k"]["dir"]
-        folder = configured or os.environ.get("LASTFM_2K_DIR")
-        if folder:
-            missing = [name for name in LASTFM_2K_FILES if not (Path(folder) / name).is_file()]
-            if missing:
-                raise InputError(
-                    "config",
-                    "datasets.lastfm-2k.dir" if configured else "$LASTFM_2K_DIR",
-                    f"folder {folder!r} has no {missing[0]}",
-                    "point it at the unpacked hetrec2011-lastfm-2k folder, or unset it to download the archive",
-                )
 
 
 def check_data_limits(config: dict[str, Any]) -> None:
     """``n_candidates`` and each SVD ``dim`` against what the raw data can offer at most.
 
-    The bounds come from the generator's settings (demo) or from the distinct ids in
-    the raw files (read column-wise, without validation), and are never below the
+    The bounds come from the dataset (the generator's settings, or the distinct ids
+    in the raw files read column-wise without validation), and are never below the
     true counts: an error here is certain, while a limit the bound cannot see is still
     caught, naming the same key, by the candidates or svd job.
     """
@@ -160,46 +121,15 @@ def check_data_limits(config: dict[str, Any]) -> None:
 
 def data_bounds(config: dict[str, Any]) -> tuple[int, dict[str, int]] | None:
     """Upper bounds of (listened artists, columns per feature source), or None if unknown yet."""
-    dataset = config["dataset"]
-    if dataset == "demo":
-        spec = DemoSpec(**config["datasets"]["demo"]["generator"])
-        keys = {"likes": spec.n_users, "playlists": spec.n_playlists, "tags": spec.n_genres * spec.tags_per_genre}
-        return spec.n_artists, keys
     try:
-        if dataset == "lastfm-2k":
-            folder = Path(lastfm_2k_dir(config, ""))
-            artists = _distinct(folder / "user_artists.dat", "artistID", "\t", "utf-8")
-            keys = {
-                "tags": _distinct(folder / "user_taggedartists.dat", "tagID", "\t", "utf-8"),
-                "taggers": _distinct(folder / "user_taggedartists.dat", "userID", "\t", "utf-8"),
-            }
-            return artists, keys
-        custom = config["datasets"]["custom"]
-        artists = _distinct(Path(custom["interactions"]), "artists", ",", "utf-8-sig")
-        keys = {s: _distinct(Path(v["path"]), v["key"], ",", "utf-8-sig") for s, v in custom["features"].items()}
-        return artists, keys
+        return get_dataset(config["dataset"]).bounds(config)
     except (OSError, ValueError, KeyError, pyarrow.ArrowException):
         return None  # unreadable raw data: the ingest jobs report exactly what is wrong
-
-
-def _distinct(path: Path, column: str, separator: str, encoding: str) -> int:
-    table = pyarrow.csv.read_csv(
-        path,
-        read_options=pyarrow.csv.ReadOptions(encoding=encoding),
-        parse_options=pyarrow.csv.ParseOptions(delimiter=separator),
-        convert_options=pyarrow.csv.ConvertOptions(include_columns=[column], column_types={column: pyarrow.string()}),
-    )
-    return len(pyarrow.compute.unique(table.column(column)))
 
 
 def feature_settings(config: dict[str, Any], dataset: str) -> dict[str, dict[str, Any]]:
     """The feature sources of ``dataset`` in config order."""
     return dict(config["datasets"][dataset]["features"])
-
-
-def lastfm_2k_dir(config: dict[str, Any], download_folder: str) -> str:
-    """The Last.fm-2k folder: the config's ``dir``, else ``$LASTFM_2K_DIR``, else the checked download."""
-    return config["datasets"]["lastfm-2k"]["dir"] or os.environ.get("LASTFM_2K_DIR") or download_folder
 
 
 def export_package_path() -> None:

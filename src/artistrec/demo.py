@@ -1,5 +1,8 @@
 """A synthetic dataset in the seed's schema, generated offline from a seed.
 
+This module only generates the tables; the demo dataset (its files, how they are
+read) is :mod:`artistrec.datasets.demo`.
+
 Artists belong to latent genres and have power-law popularity. Users prefer a few
 genres; their listens mix popularity with genre taste, so co-listening carries genre
 structure. Side information carries the same genres with noise and a flatter
@@ -16,12 +19,9 @@ the size knobs are turned up.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
-
-from artistrec import io
 
 GENRES = (
     "rock", "pop", "jazz", "metal", "folk", "techno", "hip-hop", "blues", "classical", "punk",
@@ -139,13 +139,3 @@ def generate(spec: DemoSpec) -> dict[str, pd.DataFrame]:
         "playlists": playlists,
         "user_tags": user_tags,
     }
-
-
-def write(tables: dict[str, pd.DataFrame], folder: Path) -> None:
-    for name, table in tables.items():
-        with io.atomic_path(folder / f"{name}.csv") as tmp:
-            table.to_csv(tmp, index=False)
-
-
-# Where the demo's side information lives in the seed's schema: file stem and key column.
-DEMO_FEATURES = {"likes": ("likes", "user_id"), "playlists": ("playlists", "playlist_id"), "tags": ("user_tags", "tag")}

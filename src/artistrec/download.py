@@ -11,11 +11,10 @@ import zipfile
 from pathlib import Path
 
 from artistrec import io
+from artistrec.datasets.lastfm_2k import ARCHIVE_MEMBERS as MEMBERS
 from artistrec.errors import InputError
 
 log = logging.getLogger(__name__)
-
-MEMBERS = ("artists.dat", "tags.dat", "user_artists.dat", "user_taggedartists.dat", "user_friends.dat", "readme.txt")
 
 
 def md5sum(path: Path) -> str:

@@ -1,4 +1,6 @@
-"""Read raw tables (the seed's CSV schema, or HetRec Last.fm-2k) into canonical tables.
+"""Read raw delimited tables (the seed's CSV schema, or a dataset's own) into canonical tables.
+
+Which files a dataset has and how they map to these tables is in :mod:`artistrec.datasets`.
 
 Canonical tables, all keyed by integer ``artist_id``:
 
@@ -28,6 +30,9 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pyarrow
+import pyarrow.compute
+import pyarrow.csv
 
 from artistrec.errors import InputError
 
@@ -323,71 +328,17 @@ def restrict_to_listened(features: pd.DataFrame, interactions: pd.DataFrame, sou
     return features.loc[listened].reset_index(drop=True)
 
 
-# --- HetRec 2011 Last.fm-2k -------------------------------------------------------
+def count_distinct(table: RawTable, column: str) -> int:
+    """Distinct values of one column, read column-wise and without any check.
 
-
-def lastfm_2k_listening(directory: Path) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Interactions (play counts as weights) and artist names of Last.fm-2k."""
-    listens = RawTable(directory / "user_artists.dat", separator="\t")
-    raw = read_raw(listens, ["userID", "artistID", "weight"], listening=("userID", "artistID"))
-    interactions = listening_pairs(raw, "userID", "artistID", str(listens.path))
-    artists = artists_from_csv(RawTable(directory / "artists.dat", separator="\t"), artist="id")
-    return interactions, artists
-
-
-def lastfm_2k_feature(directory: Path, source: str) -> pd.DataFrame:
-    """One Last.fm-2k feature table from ``user_taggedartists.dat``.
-
-    ``tags``: artist x tag name, weight = number of users who gave the tag.
-    ``taggers``: artist x user who tagged it, weight = number of tags that user gave.
-    ``tags.dat`` is latin-1; the other files are ASCII.
+    For the config checks' upper bounds before any job runs: fast on large files,
+    and an unreadable file raises (``OSError``, ``KeyError``, ``ValueError`` or
+    ``pyarrow.ArrowException``) for the ingest jobs to explain.
     """
-    tags_table = RawTable(directory / "tags.dat", separator="\t", encoding="latin-1")
-    tag_raw = read_raw(tags_table, ["tagID", "tagValue"])
-    tag_ids = parse_ids(tag_raw["tagID"], str(tags_table.path))
-    repeated = pd.Series(tag_ids).duplicated().to_numpy()
-    if repeated.any():
-        line = tag_raw.index[int(np.flatnonzero(repeated)[0])]
-        raise InputError(
-            str(tags_table.path), f"column 'tagID' line {line}", "repeats a tag id", "give every tag one row"
-        )
-    tag_names = pd.Series(tag_raw["tagValue"].str.strip().to_numpy(), index=tag_ids)
-    tagged = RawTable(directory / "user_taggedartists.dat", separator="\t")
-    tagged_raw = read_raw(tagged, ["userID", "artistID", "tagID"])
-    name = str(tagged.path)
-    events = pd.DataFrame(
-        {
-            "user_id": parse_ids(tagged_raw["userID"], name),
-            "artist_id": parse_ids(tagged_raw["artistID"], name),
-            "tag_id": parse_ids(tagged_raw["tagID"], name),
-        },
-        index=tagged_raw.index,
-    ).drop_duplicates()
-    unknown = ~events["tag_id"].isin(tag_names.index)
-    if unknown.any():
-        first = int(np.flatnonzero(unknown.to_numpy())[0])
-        raise InputError(
-            name,
-            f"column 'tagID' line {events.index[first]}",
-            f"tag {events['tag_id'].iloc[first]} is not in tags.dat",
-            "use the tags.dat that came with this copy",
-        )
-    if source == "tags":
-        table = (
-            events.assign(key=tag_names.loc[events["tag_id"]].to_numpy())
-            .groupby(["artist_id", "key"], as_index=False)["user_id"]
-            .nunique()
-            .rename(columns={"user_id": "weight"})
-        )
-    elif source == "taggers":
-        table = (
-            events.groupby(["artist_id", "user_id"], as_index=False)["tag_id"]
-            .count()
-            .rename(columns={"user_id": "key", "tag_id": "weight"})
-        )
-        table["key"] = table["key"].astype(str)
-    else:
-        raise InputError(
-            "config", "datasets.lastfm-2k.features", f"has unknown source {source!r}", "use tags or taggers"
-        )
-    return table.astype({"weight": np.float64})
+    frame = pyarrow.csv.read_csv(
+        table.path,
+        read_options=pyarrow.csv.ReadOptions(encoding=table.encoding),
+        parse_options=pyarrow.csv.ParseOptions(delimiter=table.separator),
+        convert_options=pyarrow.csv.ConvertOptions(include_columns=[column], column_types={column: pyarrow.string()}),
+    )
+    return len(pyarrow.compute.unique(frame.column(column)))

@@ -17,18 +17,11 @@ from artistrec import demo, io
 from artistrec import evaluate as ev
 from artistrec.candidates import select_candidates
 from artistrec.clusters import assign, fit_clusters, save_clusters
+from artistrec.datasets import demo as demo_dataset
+from artistrec.datasets import get_dataset
 from artistrec.errors import InputError
 from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
-from artistrec.ingest import (
-    RawTable,
-    artists_from_csv,
-    feature_from_csv,
-    interactions_from_csv,
-    lastfm_2k_feature,
-    lastfm_2k_listening,
-    names_for,
-    restrict_to_listened,
-)
+from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
 from artistrec.split import all_artists, read_split, split_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
@@ -39,7 +32,7 @@ log = logging.getLogger(__name__)
 
 def write_demo(folder: str, generator: dict[str, Any]) -> None:
     tables = demo.generate(demo.DemoSpec(**generator))
-    demo.write(tables, Path(folder))
+    demo_dataset.write_raw(tables, Path(folder))
     for name, table in tables.items():
         log.info("demo %s: %d rows", name, len(table))
 
@@ -47,14 +40,10 @@ def write_demo(folder: str, generator: dict[str, Any]) -> None:
 def ingest_listening(dataset: str, raw: dict[str, Any], interactions_out: str, artists_out: str) -> None:
     """Write the canonical interactions and artists tables of one dataset.
 
-    ``raw`` says where the raw tables are: ``{"dir": ...}`` for lastfm-2k, else
-    ``{"interactions": path, "artists": path or None, ...}`` in the seed's CSV schema.
+    ``raw`` says where the raw tables are: the dataset's ``RawFiles.tables``
+    (see :mod:`artistrec.datasets`).
     """
-    if dataset == "lastfm-2k":
-        interactions, artists = lastfm_2k_listening(Path(raw["dir"]))
-    else:
-        interactions = interactions_from_csv(RawTable(Path(raw["interactions"])))
-        artists = artists_from_csv(RawTable(Path(raw["artists"]))) if raw.get("artists") else None
+    interactions, artists = get_dataset(dataset).read_listening(raw)
     log.info(
         "interactions: %d listening pairs, %d users, %d artists",
         len(interactions), interactions["user_id"].nunique(), interactions["artist_id"].nunique(),
@@ -66,13 +55,9 @@ def ingest_listening(dataset: str, raw: dict[str, Any], interactions_out: str, a
 def ingest_feature(dataset: str, raw: dict[str, Any], source: str, interactions_file: str, out: str) -> None:
     """Write one canonical feature table, restricted to artists somebody listens to.
 
-    ``raw["features"][source]`` is ``(path, key column)`` for CSV datasets.
+    ``raw`` is the dataset's ``RawFiles.tables``, as for :func:`ingest_listening`.
     """
-    if dataset == "lastfm-2k":
-        table = lastfm_2k_feature(Path(raw["dir"]), source)
-    else:
-        path, key = raw["features"][source]
-        table = feature_from_csv(RawTable(Path(path)), key=key)
+    table = get_dataset(dataset).read_feature(raw, source)
     table = restrict_to_listened(table, io.read_parquet(interactions_file), source)
     if table.empty:
         raise InputError(

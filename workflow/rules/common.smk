@@ -7,6 +7,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from artistrec import config as artistrec_config
+from artistrec import datasets
 from artistrec import variants
 from artistrec.errors import InputError
 
@@ -25,7 +26,7 @@ except InputError as err:
 
 
 wildcard_constraints:
-    dataset="demo|lastfm-2k|custom",
+    dataset="|".join(datasets.DATASETS),
     source="[A-Za-z][A-Za-z0-9_]*",
     seed=r"\d+",
     dim=r"\d+",
@@ -36,8 +37,6 @@ wildcard_constraints:
 
 DEFAULT_DATASET = config["dataset"]
 MAIN_SEED = config["split"]["seed"]
-LASTFM_2K_FILES = list(artistrec_config.LASTFM_2K_FILES)
-LASTFM_2K_DOWNLOAD = "resources/hetrec2011-lastfm-2k"
 
 
 def settings(*keys):
@@ -155,54 +154,21 @@ def user_source_input(wildcards):
     return results(wildcards.dataset, "data", f"features_{source}.parquet")
 
 
-def lastfm_2k_dir():
-    return artistrec_config.lastfm_2k_dir(config, LASTFM_2K_DOWNLOAD)
-
-
-def custom_features():
-    return config["datasets"]["custom"]["features"]
+def raw_files(wildcards):
+    """A dataset's raw files (paths are inputs, so edits re-run its ingest jobs)."""
+    return datasets.get_dataset(wildcards.dataset).raw_files(config)
 
 
 def raw_tables(wildcards):
-    """Where ingest reads a dataset's raw tables (paths are inputs, so edits re-run it)."""
-    if wildcards.dataset == "demo":
-        from artistrec.demo import DEMO_FEATURES
-
-        raw = results("demo", "raw")
-        return {
-            "interactions": f"{raw}/users_artists.csv",
-            "artists": f"{raw}/artists.csv",
-            "features": {
-                s: (f"{raw}/{DEMO_FEATURES[s][0]}.csv", DEMO_FEATURES[s][1])
-                for s in sources("demo")
-            },
-        }
-    if wildcards.dataset == "lastfm-2k":
-        return {"dir": lastfm_2k_dir()}
-    custom = config["datasets"]["custom"]
-    return {
-        "interactions": custom["interactions"],
-        "artists": custom["artists"],
-        "features": {s: (v["path"], v["key"]) for s, v in custom_features().items()},
-    }
+    """Where the ingest jobs read a dataset's raw tables."""
+    return raw_files(wildcards).tables
 
 
 def listening_files(wildcards):
     """The raw listening (and artist name) files of a dataset, for staleness checks."""
-    tables = raw_tables(wildcards)
-    if "dir" in tables:
-        return [
-            os.path.join(tables["dir"], n) for n in ("user_artists.dat", "artists.dat")
-        ]
-    return [tables["interactions"]] + ([tables["artists"]] if tables["artists"] else [])
+    return raw_files(wildcards).listening
 
 
 def feature_files(wildcards):
     """The raw files behind one feature source."""
-    tables = raw_tables(wildcards)
-    if "dir" in tables:
-        return [
-            os.path.join(tables["dir"], n)
-            for n in ("tags.dat", "user_taggedartists.dat")
-        ]
-    return [tables["features"][wildcards.source][0]]
+    return raw_files(wildcards).features[wildcards.source]

@@ -1,10 +1,6 @@
 rule demo_data:
     output:
-        users_artists=results("demo", "raw", "users_artists.csv"),
-        artists=results("demo", "raw", "artists.csv"),
-        likes=results("demo", "raw", "likes.csv"),
-        playlists=results("demo", "raw", "playlists.csv"),
-        user_tags=results("demo", "raw", "user_tags.csv"),
+        **datasets.demo.raw_outputs(),
     log:
         "logs/demo/demo_data.log",
     benchmark:
@@ -19,7 +15,11 @@ rule demo_data:
 
 rule download_lastfm_2k:
     output:
-        expand("{folder}/{name}", folder=LASTFM_2K_DOWNLOAD, name=LASTFM_2K_FILES),
+        expand(
+            "{folder}/{name}",
+            folder=datasets.lastfm_2k.DOWNLOAD_FOLDER,
+            name=datasets.lastfm_2k.FILES,
+        ),
     log:
         "logs/lastfm-2k/download_lastfm_2k.log",
     benchmark:
@@ -28,8 +28,8 @@ rule download_lastfm_2k:
     conda:
         "../../envs/artistrec.yaml"
     params:
-        url="https://files.grouplens.org/datasets/hetrec2011/hetrec2011-lastfm-2k.zip",
-        md5="296d61afe4e8632b173fc2dd3be20ce2",
+        url=datasets.lastfm_2k.URL,
+        md5=datasets.lastfm_2k.MD5,
         folder=lambda wildcards, output: os.path.dirname(output[0]),
     script:
         "../scripts/download_lastfm_2k.py"

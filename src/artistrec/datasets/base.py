@@ -1,0 +1,110 @@
+"""What every dataset provides to the workflow: its raw files, their readers and early checks.
+
+The workflow never branches on a dataset's name: the Snakefile's input functions,
+the ingest steps and the config checks ask the dataset object from
+:func:`artistrec.datasets.get_dataset`. A dataset is one module with one subclass
+of :class:`Dataset`, a line in the registry (``artistrec.datasets.DATASETS``) and
+its entries in ``config.yaml`` and the config schema.
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, ClassVar
+
+import pandas as pd
+
+from artistrec.ingest import RawTable, artists_from_csv, feature_from_csv, interactions_from_csv
+
+Config = dict[str, Any]
+Tables = dict[str, Any]
+"""Where the ingest jobs find a dataset's raw tables: a plain value, passed as a rule's ``params``."""
+Bounds = tuple[int, dict[str, int]]
+"""Upper bounds of (listened artists, columns per feature source)."""
+
+
+@dataclass(frozen=True)
+class RawFiles:
+    """A dataset's raw files as the workflow sees them.
+
+    ``listening`` and ``features[source]`` are the inputs of the ingest jobs (paths,
+    so that editing a raw file re-runs its job); ``tables`` is what those jobs
+    receive to read them (see :meth:`Dataset.read_listening`).
+    """
+
+    tables: Tables
+    listening: list[str]
+    features: dict[str, list[str]]
+
+
+class Dataset(ABC):
+    """One dataset: where its raw files are, how to read them, what to check before any job."""
+
+    name: ClassVar[str]
+    """The key under ``datasets`` in the config, and the ``{dataset}`` of result paths."""
+
+    def settings(self, config: Config) -> dict[str, Any]:
+        """This dataset's section of the config."""
+        return config["datasets"][self.name]
+
+    def sources(self, config: Config) -> list[str]:
+        """The configured feature sources, in config order."""
+        return list(self.settings(config)["features"])
+
+    @abstractmethod
+    def raw_files(self, config: Config) -> RawFiles:
+        """The raw files of the listening table and of each configured feature source."""
+
+    @abstractmethod
+    def read_listening(self, tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        """Canonical interactions, and the artists table (None: the dataset has no names)."""
+
+    @abstractmethod
+    def read_feature(self, tables: Tables, source: str) -> pd.DataFrame:
+        """The canonical feature table (``artist_id, key, weight``) of one source."""
+
+    @abstractmethod
+    def check_raw_files(self, config: Config) -> None:
+        """Raise a one-line :class:`InputError` naming the config key of a raw file that is missing.
+
+        Only existence: the ingest jobs check the content, and know whether it changed
+        since the last run.
+        """
+
+    def bounds(self, config: Config) -> Bounds | None:
+        """Upper bounds, never below the true counts, of what the raw data holds; None if unknown yet.
+
+        May raise ``OSError``, ``ValueError``, ``KeyError`` or ``pyarrow.ArrowException``
+        on unreadable raw data: the caller treats that as unknown, since the ingest jobs
+        report exactly what is wrong.
+        """
+        return None
+
+
+class CsvDataset(Dataset):
+    """A dataset in the seed's CSV schema (UTF-8, comma-separated, header row).
+
+    Its :meth:`raw_tables` are ``{"interactions": path, "artists": path or None,
+    "features": {source: (path, key column)}}``.
+    """
+
+    @abstractmethod
+    def raw_tables(self, config: Config) -> Tables:
+        """The paths of the CSV tables and each configured source's key column."""
+
+    def raw_files(self, config: Config) -> RawFiles:
+        tables = self.raw_tables(config)
+        listening = [tables["interactions"]] + ([tables["artists"]] if tables["artists"] else [])
+        features = {source: [path] for source, (path, _) in tables["features"].items()}
+        return RawFiles(tables, listening, features)
+
+    def read_listening(self, tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame | None]:
+        interactions = interactions_from_csv(RawTable(Path(tables["interactions"])))
+        artists = artists_from_csv(RawTable(Path(tables["artists"]))) if tables.get("artists") else None
+        return interactions, artists
+
+    def read_feature(self, tables: Tables, source: str) -> pd.DataFrame:
+        path, key = tables["features"][source]
+        return feature_from_csv(RawTable(Path(path)), key=key)
