@@ -46,4 +46,4 @@ rule all:
     default_target: True
     input:
         "metrics.json",
-        expand(results(DEFAULT_DATASET, "report", "{item}"), item=REPORT_ITEMS),
+        expand(DatasetFolder.of(DEFAULT_DATASET).report("{item}"), item=REPORT_ITEMS),

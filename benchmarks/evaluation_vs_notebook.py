@@ -34,10 +34,11 @@ import numpy as np
 import pandas as pd
 import yaml
 
-from artistrec import evaluate as ev
 from artistrec.candidates import select_candidates
 from artistrec.datasets import lastfm_2k
 from artistrec.matrices import listeners
+from artistrec.methods.popularity import popularity_scores
+from artistrec.metrics import K_VALUES, average_precision, method_metrics, rank, relevance
 from artistrec.split import split_artists
 
 REPO = Path(__file__).resolve().parents[1]
@@ -49,18 +50,20 @@ def notebook_map(
     logits: np.ndarray, user_artists_df: pd.DataFrame, test: np.ndarray, artists_idxs_for_rec: np.ndarray
 ) -> dict[int, float]:
     """The notebook's evaluation loop (columns ``user_id, artists``), MAP@K over test artists with a ground truth."""
-    metrics = {k: 0.0 for k in ev.K_VALUES}
+    metrics = {k: 0.0 for k in K_VALUES}
     evaluated = 0
     for artist_id, artist_logit in zip(test, logits):
         top = np.argsort(-artist_logit, kind="stable")[:TOP_K]  # fix: fully sorted, not argpartition
         recommend = artists_idxs_for_rec[list(top)]
         users = np.unique(user_artists_df.loc[user_artists_df["artists"] == artist_id, "user_id"].values)
-        similar_artists = user_artists_df.loc[user_artists_df["user_id"].isin(users), "artists"].drop_duplicates().values
+        similar_artists = (
+            user_artists_df.loc[user_artists_df["user_id"].isin(users), "artists"].drop_duplicates().values
+        )
         similar_artists = similar_artists[similar_artists != artist_id]
         if similar_artists.shape[0] == 0:  # fix: apk would score an empty truth 1.0
             continue
         evaluated += 1
-        for key in metrics.keys():
+        for key in metrics:
             metrics[key] += ml_metrics.apk(actual=list(similar_artists), predicted=list(recommend[:key]), k=key)
     return {k: total / evaluated for k, total in metrics.items()}
 
@@ -79,13 +82,13 @@ def artistrec_map(
     coverage and a 1000-resample bootstrap interval too), not just MAP@K.
     """
     listen = listeners(interactions, artist_ids)
-    top = ev.rank(scores, TOP_K)
-    sizes, hits = ev.relevance(listen, artist_ids, test, candidates, {"scores": top})
+    top = rank(scores, TOP_K)
+    sizes, hits = relevance(listen, artist_ids, test, candidates, {"scores": top})
     if all_metrics:
-        metrics = ev.method_metrics(hits["scores"], sizes, top, candidates.shape[0], resamples=1000, seed=0)
-        return {k: float(metrics[f"map@{k}"]) for k in ev.K_VALUES}
+        metrics = method_metrics(hits["scores"], sizes, top, candidates.shape[0], resamples=1000, seed=0)
+        return {k: float(metrics[f"map@{k}"]) for k in K_VALUES}
     evaluated = sizes > 0
-    return {k: float(ev.average_precision(hits["scores"][evaluated], sizes[evaluated], k).mean()) for k in ev.K_VALUES}
+    return {k: float(average_precision(hits["scores"][evaluated], sizes[evaluated], k).mean()) for k in K_VALUES}
 
 
 def timed(function: Callable[[], dict[int, float]], repeats: int) -> tuple[dict[int, float], float]:
@@ -101,7 +104,7 @@ def timed(function: Callable[[], dict[int, float]], repeats: int) -> tuple[dict[
 def score_matrices(n_test: int, n_candidates: int, seed: int = 0) -> dict[str, np.ndarray]:
     """The popularity baseline's scores and seeded random scores, test artists x candidates (float32, as the network's)."""
     return {
-        "popularity": ev.popularity_scores(n_test, n_candidates),
+        "popularity": popularity_scores(n_test, n_candidates),
         "random": np.random.default_rng(seed).standard_normal((n_test, n_candidates), dtype=np.float32),
     }
 
@@ -123,13 +126,14 @@ def compare(interactions: pd.DataFrame, settings: dict, repeats: int) -> list[di
     ).drop_duplicates()
     rows = []
     for name, scores in score_matrices(split.test.shape[0], candidates.shape[0]).items():
-        theirs, their_time = timed(lambda: notebook_map(scores, user_artists_df, split.test, candidates), repeats)
+        theirs, their_time = timed(lambda s=scores: notebook_map(s, user_artists_df, split.test, candidates), repeats)
         row = {"scores": name, "test_artists": int(split.test.shape[0]), "map": theirs, "notebook_s": their_time}
         for label, all_metrics in (("map_only", False), ("all_metrics", True)):
             ours, row[f"{label}_s"] = timed(
-                lambda: artistrec_map(scores, interactions, artist_ids, split.test, candidates, all_metrics), repeats
+                lambda s=scores, a=all_metrics: artistrec_map(s, interactions, artist_ids, split.test, candidates, a),
+                repeats,
             )
-            difference = max(abs(theirs[k] - ours[k]) for k in ev.K_VALUES)
+            difference = max(abs(theirs[k] - ours[k]) for k in K_VALUES)
             assert difference <= TOLERANCE, f"{name}: MAP differs by {difference:.3g} (notebook {theirs}, ours {ours})"
             row["difference"] = max(row.get("difference", 0.0), difference)
         rows.append(row)
@@ -143,7 +147,7 @@ def table(rows: list[dict], repeats: int) -> str:
         "|---|---|---|---|---|---|---|---|---|---|---|---|",
     ]
     for row in rows:
-        maps = " | ".join(f"{row['map'][k]:.4f}" for k in ev.K_VALUES)
+        maps = " | ".join(f"{row['map'][k]:.4f}" for k in K_VALUES)
         lines.append(
             f"| {row['scores']} | {row['test_artists']} | {maps} | {row['difference']:.1e} | {row['notebook_s']:.2f} "
             f"| {row['map_only_s']:.4f} | {row['notebook_s'] / row['map_only_s']:.0f}x "

@@ -160,8 +160,17 @@ def exponent(small: float, large: float, small_listens: int, large_listens: int)
 
 # Steps in workflow order (a benchmark file is named after its rule, plus the source).
 WORKFLOW_ORDER = (
-    "demo_data", "ingest", "ingest_features", "split", "candidates", "svd", "clusters", "targets", "tune_knn", "evaluate"
-)  # fmt: skip
+    "demo_data",
+    "ingest",
+    "ingest_features",
+    "split",
+    "candidates",
+    "svd",
+    "clusters",
+    "targets",
+    "tune_knn",
+    "evaluate",
+)
 
 
 def step_order(summaries: list[dict]) -> list[str]:
@@ -186,15 +195,25 @@ def metric_table(summaries: list[dict], key: str, title: str, scale: float, digi
 
     def row(name: str, values: list[float]) -> str:
         cells = [f"{v * scale:.{digits}f}" for v in values]
-        cells += [f"{exponent(x, y, a['listens'], b['listens']):.2f}" for (x, y), (a, b) in zip(zip(values, values[1:]), pairs)]
+        cells += [
+            f"{exponent(x, y, a['listens'], b['listens']):.2f}"
+            for (x, y), (a, b) in zip(zip(values, values[1:]), pairs)
+        ]
         return "| " + " | ".join([name, *cells]) + " |"
 
     for step in step_order(summaries):
         lines.append(row(step, [s["steps"].get(step, {}).get(key, math.nan) for s in summaries]))
     if key == "s":
-        lines.append(row("**all but train**", [sum(v[key] for k, v in s["steps"].items() if not is_training(k)) for s in summaries]))
+        lines.append(
+            row(
+                "**all but train**",
+                [sum(v[key] for k, v in s["steps"].items() if not is_training(k)) for s in summaries],
+            )
+        )
     else:
-        lines.append(row("**largest step**", [max(v.get(key, math.nan) for v in s["steps"].values()) for s in summaries]))
+        lines.append(
+            row("**largest step**", [max(v.get(key, math.nan) for v in s["steps"].values()) for s in summaries])
+        )
     return lines
 
 
@@ -203,7 +222,8 @@ def tables(summaries: list[dict]) -> str:
     summaries = sorted(summaries, key=lambda s: s["listens"])
     lines = ["| size | users | artists | listens | workflow wall time (s) |", "|---|---|---|---|---|"]
     lines += [
-        f"| {s['fraction']:.0%} | {s['users']:,} | {s['artists']:,} | {s['listens']:,} | {s['wall_s']:.0f} |" for s in summaries
+        f"| {s['fraction']:.0%} | {s['users']:,} | {s['artists']:,} | {s['listens']:,} | {s['wall_s']:.0f} |"
+        for s in summaries
     ]
     lines += ["", *metric_table(summaries, "s", "wall time (s)", 1.0, 1)]
     lines += ["", *metric_table(summaries, "peak_rss_mb", "peak memory (GB)", 1e-3, 2)]

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from artistrec.layout import RunFolder
+
 REPO = Path(__file__).resolve().parents[1]
 SNAKEMAKE = str(Path(sys.executable).with_name("snakemake"))
 WORKFLOW_FILES = ("Snakefile", "config.yaml", "workflow", "profiles", "src", "envs")
@@ -19,7 +21,7 @@ MAIN_SEED = 42  # split.seed of config.yaml: the main run
 
 def run_folder(workdir: Path, dataset: str = "demo", seed: int = MAIN_SEED) -> Path:
     """Where one split seed's run keeps its artifacts."""
-    return workdir / "results" / dataset / f"split-{seed}"
+    return workdir / RunFolder.of(dataset, seed).folder
 
 
 def metrics_document(methods: dict) -> dict:
@@ -32,6 +34,26 @@ def metrics_document(methods: dict) -> dict:
         "n_candidates": 50,
         "methods": methods,
     }
+
+
+def evaluation_inputs(run: Path, users: Path | None = None):
+    """The evaluate step's inputs of a finished tiny demo run (tests/config.yaml; the default network only)."""
+    from artistrec.methods.context import EvaluationInputs
+
+    data = run.parent / "data"
+    sources = (("likes", "log"), ("playlists", "log"), ("tags", "tfidf"))
+    return EvaluationInputs(
+        split={part: str(run / "split" / f"{part}.txt") for part in ("train", "valid", "test")},
+        candidates=str(run / "candidates.txt"),
+        interactions=str(data / "interactions.parquet"),
+        targets=str(run / "targets.npz"),
+        models={"default": str(run / "models" / "default" / "model.h5")},
+        knn=str(run / "knn.json"),
+        knn_svd={dim: [str(run / "svd" / s / f"{w}-{dim}.npz") for s, w in sources] for dim in (4, 8)},
+        clusters=None,
+        users=None if users is None else str(users),
+        features={},
+    )
 
 
 def lastfm_2k_dir() -> Path:

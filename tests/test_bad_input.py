@@ -27,6 +27,7 @@ from artistrec import io, steps
 from artistrec.download import MEMBERS, unpack_checked
 from artistrec.errors import InputError
 from artistrec.ingest import RawTable, interactions_from_csv
+
 from conftest import SNAKEMAKE, copy_workflow
 
 # --- clean inputs (invented, in the seed's schema and in the HetRec Last.fm-2k layout) ---
@@ -97,20 +98,59 @@ BAD_CUSTOM_LISTENING = [
     Bad("truncated after the comma", "users_artists.csv", b"user_id,artists\n1,10\n2,", "line 3"),
     Bad("latin-1 text", "users_artists.csv", "user_id,artists,note\n1,10,Björk\n".encode("latin-1"), "line 2"),
     Bad("binary spreadsheet", "users_artists.csv", b"PK\x03\x04\x14\x00\x00\x00", "file"),
-    Bad("line numbers count blank lines", "users_artists.csv", b"user_id,artists\n\n1,10\n\n2,x\n", "column 'artists' line 5"),
-    Bad("repeated artist in the artists table", "artists.csv", b"artists,name\n10,A\n11,B\n10,C\n", "column 'artists' line 4"),
+    Bad(
+        "line numbers count blank lines",
+        "users_artists.csv",
+        b"user_id,artists\n\n1,10\n\n2,x\n",
+        "column 'artists' line 5",
+    ),
+    Bad(
+        "repeated artist in the artists table",
+        "artists.csv",
+        b"artists,name\n10,A\n11,B\n10,C\n",
+        "column 'artists' line 4",
+    ),
     Bad("artists table without names", "artists.csv", b"artists\n10\n", "column 'name'"),
-]  # fmt: skip
+]
 
 REPAIRED_CUSTOM_LISTENING = [
-    Repaired("extra columns", "users_artists.csv", utf8(USERS_ARTISTS.replace("\n", ",x\n").replace("artists,x", "artists,country")), "ignored extra columns country"),
-    Repaired("duplicated rows", "users_artists.csv", utf8(USERS_ARTISTS + "1,10\n2,12\n"), "merged 2 exact duplicate rows"),
-    Repaired("a user with no artists", "users_artists.csv", utf8(USERS_ARTISTS + "4,\n"), "skipped 1 rows of users with no artists"),
-    Repaired("weight-0 pair (no plays)", "users_artists.csv", utf8(USERS_ARTISTS.replace("\n", ",1\n").replace("artists,1", "artists,weight") + "4,10,0\n"), "dropped 1 listening pairs with weight 0"),
-    Repaired("UTF-8 with BOM", "users_artists.csv", b"\xef\xbb\xbf" + utf8(USERS_ARTISTS), "stripped a UTF-8 byte-order mark"),
-    Repaired("Windows line endings", "users_artists.csv", utf8(USERS_ARTISTS.replace("\n", "\r\n")), "Windows (CR LF) line endings"),
-    Repaired("blank lines", "users_artists.csv", utf8(USERS_ARTISTS.replace("\n2,10", "\n\n2,10") + "\n\n"), "skipped 3 blank lines"),
-]  # fmt: skip
+    Repaired(
+        "extra columns",
+        "users_artists.csv",
+        utf8(USERS_ARTISTS.replace("\n", ",x\n").replace("artists,x", "artists,country")),
+        "ignored extra columns country",
+    ),
+    Repaired(
+        "duplicated rows", "users_artists.csv", utf8(USERS_ARTISTS + "1,10\n2,12\n"), "merged 2 exact duplicate rows"
+    ),
+    Repaired(
+        "a user with no artists",
+        "users_artists.csv",
+        utf8(USERS_ARTISTS + "4,\n"),
+        "skipped 1 rows of users with no artists",
+    ),
+    Repaired(
+        "weight-0 pair (no plays)",
+        "users_artists.csv",
+        utf8(USERS_ARTISTS.replace("\n", ",1\n").replace("artists,1", "artists,weight") + "4,10,0\n"),
+        "dropped 1 listening pairs with weight 0",
+    ),
+    Repaired(
+        "UTF-8 with BOM", "users_artists.csv", b"\xef\xbb\xbf" + utf8(USERS_ARTISTS), "stripped a UTF-8 byte-order mark"
+    ),
+    Repaired(
+        "Windows line endings",
+        "users_artists.csv",
+        utf8(USERS_ARTISTS.replace("\n", "\r\n")),
+        "Windows (CR LF) line endings",
+    ),
+    Repaired(
+        "blank lines",
+        "users_artists.csv",
+        utf8(USERS_ARTISTS.replace("\n2,10", "\n\n2,10") + "\n\n"),
+        "skipped 3 blank lines",
+    ),
+]
 
 BAD_CUSTOM_FEATURES = [
     Bad("feature file missing", "likes.csv", None, "file"),
@@ -120,9 +160,14 @@ BAD_CUSTOM_FEATURES = [
 ]
 
 REPAIRED_CUSTOM_FEATURES = [
-    Repaired("artist never listened to", "likes.csv", utf8(LIKES + "99,1\n99,2\n"), "dropped 2 rows of 1 artists that appear in no listening row"),
+    Repaired(
+        "artist never listened to",
+        "likes.csv",
+        utf8(LIKES + "99,1\n99,2\n"),
+        "dropped 2 rows of 1 artists that appear in no listening row",
+    ),
     Repaired("duplicated feature rows", "likes.csv", utf8(LIKES + "10,1\n"), "merged 1 exact duplicate rows"),
-]  # fmt: skip
+]
 
 
 def custom_raw(folder: Path) -> dict:
@@ -251,17 +296,36 @@ BAD_LASTFM_LISTENING = [
 ]
 
 REPAIRED_LASTFM_LISTENING = [
-    Repaired("Windows line endings", "user_artists.dat", utf8(USER_ARTISTS_DAT.replace("\n", "\r\n")), "Windows (CR LF)"),
-    Repaired("a user with no artists", "user_artists.dat", utf8(USER_ARTISTS_DAT + "9\t\t\n"), "skipped 1 rows of users with no artists"),
-    Repaired("duplicated rows", "user_artists.dat", utf8(USER_ARTISTS_DAT + "1\t10\t50\n"), "merged 1 exact duplicate rows"),
-]  # fmt: skip
+    Repaired(
+        "Windows line endings", "user_artists.dat", utf8(USER_ARTISTS_DAT.replace("\n", "\r\n")), "Windows (CR LF)"
+    ),
+    Repaired(
+        "a user with no artists",
+        "user_artists.dat",
+        utf8(USER_ARTISTS_DAT + "9\t\t\n"),
+        "skipped 1 rows of users with no artists",
+    ),
+    Repaired(
+        "duplicated rows", "user_artists.dat", utf8(USER_ARTISTS_DAT + "1\t10\t50\n"), "merged 1 exact duplicate rows"
+    ),
+]
 
 BAD_LASTFM_FEATURES = [
     Bad("tags file missing", "tags.dat", None, "file"),
     Bad("repeated tag id", "tags.dat", (TAGS_DAT + "3\tblues\n").encode("latin-1"), "column 'tagID' line 5"),
-    Bad("tag missing from tags.dat", "user_taggedartists.dat", utf8(TAGGED_DAT + "1\t11\t4\t1\t1\t2010\n"), "column 'tagID' line 6"),
-    Bad("text artist id among tags", "user_taggedartists.dat", utf8(TAGGED_DAT + "1\tx\t1\t1\t1\t2010\n"), "column 'artistID' line 6"),
-]  # fmt: skip
+    Bad(
+        "tag missing from tags.dat",
+        "user_taggedartists.dat",
+        utf8(TAGGED_DAT + "1\t11\t4\t1\t1\t2010\n"),
+        "column 'tagID' line 6",
+    ),
+    Bad(
+        "text artist id among tags",
+        "user_taggedartists.dat",
+        utf8(TAGGED_DAT + "1\tx\t1\t1\t1\t2010\n"),
+        "column 'artistID' line 6",
+    ),
+]
 
 
 def by_dataset(**cases: list) -> list:

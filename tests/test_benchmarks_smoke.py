@@ -14,15 +14,18 @@ from snakemake.utils import update_config
 from artistrec import config as artistrec_config
 from artistrec import demo
 from artistrec.io import read_parquet
+
 from conftest import REPO
 
 sys.path.insert(0, str(REPO / "benchmarks"))
-import evaluation_vs_notebook  # noqa: E402
-import scale  # noqa: E402
+import evaluation_vs_notebook
+import scale
 
 
 def tiny_interactions() -> pd.DataFrame:
-    listening = demo.generate(demo.DemoSpec(n_users=150, n_artists=250, n_playlists=20, tag_events=200))["users_artists"]
+    listening = demo.generate(demo.DemoSpec(n_users=150, n_artists=250, n_playlists=20, tag_events=200))[
+        "users_artists"
+    ]
     return pd.DataFrame({"user_id": listening["user_id"], "artist_id": listening["artists"], "weight": 1.0})
 
 
@@ -41,7 +44,9 @@ def test_the_notebook_loop_leaves_out_artists_without_ground_truth_like_artistre
     # user 1 listens to artists 10 and 20; user 2 only to 30, so 30 has no co-listened artist.
     user_artists = pd.DataFrame({"user_id": [1, 1, 2], "artists": [10, 20, 30]})
     scores = np.array([[1.0, 0.0], [0.0, 1.0]])
-    maps = evaluation_vs_notebook.notebook_map(scores, user_artists, test=np.array([10, 30]), artists_idxs_for_rec=np.array([20, 10]))
+    maps = evaluation_vs_notebook.notebook_map(
+        scores, user_artists, test=np.array([10, 30]), artists_idxs_for_rec=np.array([20, 10])
+    )
     assert maps[1] == 1.0  # only artist 10 counts, and its top recommendation (20) is a hit
 
 

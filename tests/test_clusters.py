@@ -6,9 +6,10 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from artistrec.clusters import Clusters, assign, cluster_popularity_scores, fit_clusters, read_clusters, save_clusters
+from artistrec.clusters import Clusters, assign, fit_clusters, read_clusters, save_clusters
 from artistrec.errors import InputError
-from artistrec.evaluate import content_vectors
+from artistrec.methods.cluster_popularity import cluster_popularity_scores
+from artistrec.vectors import content_vectors
 
 BLOBS = 3
 PER_BLOB = 20

@@ -10,14 +10,21 @@ import pytest
 
 from artistrec.cli import main
 from artistrec.compare import Run, comparison_markdown, run_names
+
 from conftest import copy_workflow, metrics_document, snakemake
 
 BASE = metrics_document(
     {
         "network": {
-            "map@1": 0.5, "map@5": 0.4, "map@10": 0.3, "map@20": 0.2, "ndcg@10": 0.35,
-            "recall@20": 0.1, "coverage@20": 0.8, "map@10_ci95": [0.25, 0.35],
-        },  # fmt: skip
+            "map@1": 0.5,
+            "map@5": 0.4,
+            "map@10": 0.3,
+            "map@20": 0.2,
+            "ndcg@10": 0.35,
+            "recall@20": 0.1,
+            "coverage@20": 0.8,
+            "map@10_ci95": [0.25, 0.35],
+        },
     }
 )
 

@@ -19,6 +19,7 @@ import yaml
 
 from artistrec.config import validate
 from artistrec.errors import InputError
+
 from conftest import REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
@@ -40,25 +41,43 @@ def changed(path: str, value: Any) -> dict[str, Any]:
 
 
 DELETE = object()
-CUSTOM_FILES = {"interactions": "data/users_artists.csv", "artists": None, "features": {}, "user_source": None, "dims": [4]}
+CUSTOM_FILES = {
+    "interactions": "data/users_artists.csv",
+    "artists": None,
+    "features": {},
+    "user_source": None,
+    "dims": [4],
+}
 CUSTOM_LIKES = {"likes": {"path": "data/likes.csv", "key": "user_id", "dim": 4, "weighting": "log"}}
 
 # (what is wrong, config, the key the error must name)
 BAD_CONFIGS = [
     ("unknown top-level key", {**DEFAULTS, "n_candidate": 10}, "n_candidate"),
     ("unknown nested key", changed("model.hidden_unit", [8]), "model.hidden_unit"),
-    ("unknown key of a feature source", changed("datasets.demo.features.tags.dims", 8), "datasets.demo.features.tags.dims"),
+    (
+        "unknown key of a feature source",
+        changed("datasets.demo.features.tags.dims", 8),
+        "datasets.demo.features.tags.dims",
+    ),
     ("missing key", changed("model.batch_size", DELETE), "model.batch_size"),
     ("string for an integer", changed("n_candidates", "1000"), "n_candidates"),
     ("number for a list", changed("model.hidden_units", 256), "model.hidden_units"),
     ("float for an integer seed", changed("split.seed", 1.5), "split.seed"),
     ("string for a boolean", changed("model.require_gpu", "yes"), "model.require_gpu"),
-    ("unknown weighting", changed("datasets.demo.features.tags.weighting", "idf"), "datasets.demo.features.tags.weighting"),
+    (
+        "unknown weighting",
+        changed("datasets.demo.features.tags.weighting", "idf"),
+        "datasets.demo.features.tags.weighting",
+    ),
     ("unknown dataset", changed("dataset", "lastfm-360k"), "dataset"),
     ("zero candidates", changed("n_candidates", 0), "n_candidates"),
     ("zero SVD dim", changed("datasets.lastfm-2k.features.tags.dim", 0), "datasets.lastfm-2k.features.tags.dim"),
     ("empty feature-source list (demo)", changed("datasets.demo.features", {}), "datasets.demo.features"),
-    ("user source that is no feature source", changed("datasets.demo.user_source", "playlist"), "datasets.demo.user_source"),
+    (
+        "user source that is no feature source",
+        changed("datasets.demo.user_source", "playlist"),
+        "datasets.demo.user_source",
+    ),
     ("number for the user source", changed("datasets.lastfm-2k.user_source", 1), "datasets.lastfm-2k.user_source"),
     ("empty feature-source list (custom)", changed("dataset", "custom"), "datasets.custom.features"),
     ("test fraction 0", changed("split.test_fraction", 0), "split.test_fraction"),
@@ -66,9 +85,17 @@ BAD_CONFIGS = [
     ("negative test fraction", changed("split.test_fraction", -0.1), "split.test_fraction"),
     ("test fraction above 1", changed("split.test_fraction", 1.5), "split.test_fraction"),
     ("valid fraction 0", changed("split.valid_fraction", 0.0), "split.valid_fraction"),
-    ("fractions summing to 1", {**DEFAULTS, "split": {"test_fraction": 0.5, "valid_fraction": 0.5, "seed": 1}}, "split.valid_fraction"),
-    ("fractions summing above 1", {**DEFAULTS, "split": {"test_fraction": 0.7, "valid_fraction": 0.4, "seed": 1}}, "split.valid_fraction"),
-]  # fmt: skip
+    (
+        "fractions summing to 1",
+        {**DEFAULTS, "split": {"test_fraction": 0.5, "valid_fraction": 0.5, "seed": 1}},
+        "split.valid_fraction",
+    ),
+    (
+        "fractions summing above 1",
+        {**DEFAULTS, "split": {"test_fraction": 0.7, "valid_fraction": 0.4, "seed": 1}},
+        "split.valid_fraction",
+    ),
+]
 
 
 @pytest.mark.parametrize(("config", "key"), [case[1:] for case in BAD_CONFIGS], ids=[case[0] for case in BAD_CONFIGS])
@@ -152,14 +179,25 @@ def config_error_line(finished: subprocess.CompletedProcess, key: str) -> str:
         ({"split": {"test_fraction": 0.6, "valid_fraction": 0.9}}, "split.valid_fraction"),
         ({"dataset": "custom", "datasets": {"custom": {"features": CUSTOM_LIKES}}}, "datasets.custom.interactions"),
         ({"n_candidates": 100_000}, "n_candidates"),
-        ({"datasets": {"demo": {"features": {"tags": {"dim": 100_000, "weighting": "log"}}}}}, "datasets.demo.features.tags.dim"),
+        (
+            {"datasets": {"demo": {"features": {"tags": {"dim": 100_000, "weighting": "log"}}}}},
+            "datasets.demo.features.tags.dim",
+        ),
         ({"datasets": {"demo": {"dims": [8, 100_000]}}}, "datasets.demo.dims"),
         ({"methods": {"network_knn": "yes"}}, "methods.network_knn"),
     ],
     ids=[
-        "unknown-key", "wrong-type", "no-feature-source", "fraction-1", "fractions-sum", "missing-custom-file",
-        "more-candidates-than-artists", "dim-above-columns", "sweep-dim-above-columns", "method-switch-type",
-    ],  # fmt: skip
+        "unknown-key",
+        "wrong-type",
+        "no-feature-source",
+        "fraction-1",
+        "fractions-sum",
+        "missing-custom-file",
+        "more-candidates-than-artists",
+        "dim-above-columns",
+        "sweep-dim-above-columns",
+        "method-switch-type",
+    ],
 )
 def test_a_dry_run_fails_on_a_bad_config_naming_the_key(workdir: Path, config: dict[str, Any], key: str):
     finished = snakemake_with(workdir, config, "-n")

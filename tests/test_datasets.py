@@ -12,6 +12,7 @@ from artistrec import demo
 from artistrec.datasets import DATASETS, get_dataset, lastfm_2k
 from artistrec.datasets import demo as demo_dataset
 from artistrec.errors import InputError
+
 from conftest import REPO
 
 CONFIG = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))

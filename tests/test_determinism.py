@@ -44,7 +44,9 @@ def test_a_second_clean_run_reproduces_every_artifact(demo_run: Path, tmp_path: 
     first_results, second_results = demo_run / "results" / "demo", second / "results" / "demo"
     for name in BYTE_IDENTICAL:
         assert (first_results / name).read_bytes() == (second_results / name).read_bytes(), name
-    first_model, second_model = (h5_arrays(r / "split-42/models/default/model.h5") for r in (first_results, second_results))
+    first_model, second_model = (
+        h5_arrays(r / "split-42/models/default/model.h5") for r in (first_results, second_results)
+    )
     assert first_model.keys() == second_model.keys() and first_model
     for name, weights in first_model.items():
         assert np.array_equal(weights, second_model[name]), name

@@ -4,14 +4,19 @@ import pandas as pd
 import pytest
 import scipy.sparse as sp
 
-from artistrec import evaluate as ev
 from artistrec.matrices import listeners, source_users
+from artistrec.methods.blend import blend
+from artistrec.methods.popularity import with_fallback
+from artistrec.methods.user_listening import user_listening_scores, with_user_listening
+from artistrec.metrics import average_precision, bootstrap_interval, method_metrics, ndcg, query_map, rank, relevance
+from artistrec.neighbours import content_knn_scores, nearest_train_artists, neighbour_votes, simplest_first, vote_rows
+from artistrec.vectors import distribution, normalise_rows, probabilities
 
 
 def test_rank_is_fully_sorted_and_ties_go_to_the_more_popular_candidate():
     scores = np.array([[0.1, 0.9, 0.5, 0.9, 0.0, 0.7]])
-    assert ev.rank(scores, 4).tolist() == [[1, 3, 5, 2]]
-    assert ev.rank(np.zeros((1, 5)), 3).tolist() == [[0, 1, 2]]
+    assert rank(scores, 4).tolist() == [[1, 3, 5, 2]]
+    assert rank(np.zeros((1, 5)), 3).tolist() == [[0, 1, 2]]
 
 
 def test_average_precision_has_ml_metrics_apk_semantics():
@@ -22,14 +27,14 @@ def test_average_precision_has_ml_metrics_apk_semantics():
         hits = np.array([[p in truth for p in predicted]])
         for k in (1, 5, 10, 20):
             expected = ml_metrics.apk(list(truth), predicted, k=k)
-            got = ev.average_precision(hits, np.array([len(truth)]), k)[0]
+            got = average_precision(hits, np.array([len(truth)]), k)[0]
             assert got == pytest.approx(expected, abs=1e-12)
 
 
 def test_ndcg_of_a_perfect_and_an_empty_list():
     sizes = np.array([3, 3])
     hits = np.array([[True, True, True, False], [False, False, False, False]])
-    assert ev.ndcg(hits, sizes, 4).tolist() == pytest.approx([1.0, 0.0])
+    assert ndcg(hits, sizes, 4).tolist() == pytest.approx([1.0, 0.0])
 
 
 def test_relevance_excludes_the_artist_itself_and_counts_artists_without_truth():
@@ -38,10 +43,10 @@ def test_relevance_excludes_the_artist_itself_and_counts_artists_without_truth()
     listen = listeners(interactions, artist_ids)
     candidates = np.array([20, 10, 30])
     recommended = {"m": np.array([[0, 1, 2], [0, 1, 2], [2, 0, 1]])}
-    sizes, hits = ev.relevance(listen, artist_ids, np.array([10, 20, 30]), candidates, recommended)
+    sizes, hits = relevance(listen, artist_ids, np.array([10, 20, 30]), candidates, recommended)
     assert sizes.tolist() == [1, 1, 0]  # 30's only listener listens to nothing else
     assert hits["m"].tolist() == [[True, False, False], [False, True, False], [False, False, False]]
-    metrics = ev.method_metrics(hits["m"], sizes, recommended["m"], 3, resamples=50, seed=0)
+    metrics = method_metrics(hits["m"], sizes, recommended["m"], 3, resamples=50, seed=0)
     assert metrics["map@1"] == pytest.approx(0.5)  # the artist without truth is left out, not scored 1.0
 
 
@@ -49,8 +54,8 @@ def test_content_knn_votes_with_the_targets_of_similar_train_artists():
     train_vectors = [np.array([[1.0, 0.0], [0.0, 1.0], [0.9, 0.1]])]
     train_targets = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0], [0.0, 0.0, 1.0]]))
     queries = [np.array([[1.0, 0.05], [0.0, 0.0]])]
-    scores = ev.content_knn_scores(queries, train_vectors, train_targets, k=2)
-    assert ev.rank(scores, 3)[0].tolist() == [0, 2, 1]
+    scores = content_knn_scores(queries, train_vectors, train_targets, k=2)
+    assert rank(scores, 3)[0].tolist() == [0, 2, 1]
     assert not scores[1].any()  # no side information: all zero, ranked in popularity order
 
 
@@ -58,8 +63,8 @@ def test_a_similarity_power_above_one_lets_the_nearest_neighbour_outvote_several
     train = [np.array([[0.9, np.sqrt(1 - 0.81), 0.0], [0.6, 0.0, 0.8], [0.6, 0.0, -0.8]])]
     targets = sp.csr_matrix(np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 1.0]]))
     query = [np.array([[1.0, 0.0, 0.0]])]  # cosine 0.9 to the first, 0.6 to the others
-    assert ev.content_knn_scores(query, train, targets, k=3, power=1)[0].tolist() == pytest.approx([0.9, 1.2])
-    assert ev.content_knn_scores(query, train, targets, k=3, power=3)[0].tolist() == pytest.approx([0.729, 0.432])
+    assert content_knn_scores(query, train, targets, k=3, power=1)[0].tolist() == pytest.approx([0.9, 1.2])
+    assert content_knn_scores(query, train, targets, k=3, power=3)[0].tolist() == pytest.approx([0.729, 0.432])
 
 
 def test_voting_with_co_listened_sets_lets_a_neighbour_with_a_broad_truth_spread_more_votes():
@@ -67,37 +72,37 @@ def test_voting_with_co_listened_sets_lets_a_neighbour_with_a_broad_truth_spread
     # other (many listeners) with candidates 1 and 2, a third of the time with 0
     targets = sp.csr_matrix(np.array([[1.0, 0.0, 0.0], [0.2, 0.4, 0.4]], dtype=np.float32))
     train, query = [np.array([[1.0, 0.0], [1.0, 0.0]])], [np.array([[1.0, 0.0]])]
-    by_distribution = ev.content_knn_scores(query, train, targets, k=2, votes="distribution")
-    by_set = ev.content_knn_scores(query, train, targets, k=2, votes="co_listened")
+    by_distribution = content_knn_scores(query, train, targets, k=2, votes="distribution")
+    by_set = content_knn_scores(query, train, targets, k=2, votes="co_listened")
     assert by_distribution[0].tolist() == pytest.approx([1.2, 0.4, 0.4])
     assert by_set[0].tolist() == pytest.approx([2.0, 1.0, 1.0])
 
 
 def test_the_co_listened_vote_rows_are_the_supports_of_the_targets_and_leave_them_untouched():
     targets = sp.csr_matrix(np.array([[0.25, 0.0, 0.75], [0.0, 0.0, 0.0]], dtype=np.float32))
-    assert ev.vote_rows(targets, "distribution") is targets
-    assert ev.vote_rows(targets, "co_listened").toarray().tolist() == [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
+    assert vote_rows(targets, "distribution") is targets
+    assert vote_rows(targets, "co_listened").toarray().tolist() == [[1.0, 0.0, 1.0], [0.0, 0.0, 0.0]]
     assert targets.toarray().tolist() == [[0.25, 0.0, 0.75], [0.0, 0.0, 0.0]]
 
 
 def test_neighbour_settings_tied_on_map_prefer_the_smaller_k_then_power_then_distribution_votes():
     tied = [(50, 1.0, "co_listened"), (10, 3.0, "co_listened"), (10, 3.0, "distribution"), (10, 6.0, "distribution")]
-    assert max(tied, key=lambda setting: ev.simplest_first(*setting)) == (10, 3.0, "distribution")
+    assert max(tied, key=lambda setting: simplest_first(*setting)) == (10, 3.0, "distribution")
 
 
 def test_neighbours_searched_once_for_the_largest_k_vote_like_a_search_for_each_k():
     rng = np.random.default_rng(0)
-    queries, train = ev.normalise_rows(rng.normal(size=(20, 5))), ev.normalise_rows(rng.normal(size=(50, 5)))
+    queries, train = normalise_rows(rng.normal(size=(20, 5))), normalise_rows(rng.normal(size=(50, 5)))
     targets = sp.csr_matrix(rng.random((50, 7)) * (rng.random((50, 7)) < 0.3))
-    nearest, similarity = ev.nearest_train_artists(queries, train, 10)
+    nearest, similarity = nearest_train_artists(queries, train, 10)
     for k in (1, 4, 10):
-        direct = ev.content_knn_scores([queries], [train], targets, k, power=2)
-        assert np.allclose(ev.neighbour_votes(nearest, similarity, targets, k, 2), direct, atol=1e-6)
+        direct = content_knn_scores([queries], [train], targets, k, power=2)
+        assert np.allclose(neighbour_votes(nearest, similarity, targets, k, 2), direct, atol=1e-6)
 
 
 def test_bootstrap_interval_brackets_the_mean():
     values = np.random.default_rng(0).random(500)
-    low, high = ev.bootstrap_interval(values, 300, seed=0)
+    low, high = bootstrap_interval(values, 300, seed=0)
     assert low < values.mean() < high
 
 
@@ -108,39 +113,39 @@ def test_rank_is_a_stable_sort_of_each_row_cut_at_k():
         scores[:5] = 0.0  # a whole row tied
         for k in (1, 7, 20):
             expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
-            assert ev.rank(scores, k).tolist() == expected.tolist()
+            assert rank(scores, k).tolist() == expected.tolist()
 
 
 def test_content_knn_gives_a_query_without_side_information_zero_scores_without_searching():
     train = [np.eye(3)]
     targets = sp.csr_matrix(np.eye(3, dtype=np.float32))
-    scores = ev.content_knn_scores([np.array([[0.0, 0.0, 0.0], [0.0, 2.0, 0.0]])], train, targets, k=1)
+    scores = content_knn_scores([np.array([[0.0, 0.0, 0.0], [0.0, 2.0, 0.0]])], train, targets, k=1)
     assert scores.tolist() == [[0.0, 0.0, 0.0], [0.0, 1.0, 0.0]]
 
 
 def test_queries_without_side_information_fall_back_to_popularity_order():
     scores = np.array([[0.1, 0.9, 0.5], [0.3, 0.2, 0.8]], dtype=np.float32)
-    fallback = ev.with_fallback(scores, informed=np.array([True, False]))
+    fallback = with_fallback(scores, informed=np.array([True, False]))
     assert np.array_equal(fallback[0], scores[0])
-    assert ev.rank(fallback, 3)[1].tolist() == [0, 1, 2]
+    assert rank(fallback, 3)[1].tolist() == [0, 1, 2]
 
 
 def test_the_blend_ranks_like_each_expert_at_the_ends_and_rewards_agreement_between():
     network = np.array([[0.5, 0.3, 0.2]])
     knn = np.array([[0.0, 1.0, 3.0]])  # votes, not yet a distribution
-    assert ev.rank(ev.blend(network, 1.0, [(knn, 1.0)]), 3).tolist() == [[0, 1, 2]]
-    assert ev.rank(ev.blend(network, 0.0, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
+    assert rank(blend(network, 1.0, [(knn, 1.0)]), 3).tolist() == [[0, 1, 2]]
+    assert rank(blend(network, 0.0, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
     # Halfway, the candidate nobody voted for drops below both that the kNN likes.
-    assert ev.rank(ev.blend(network, 0.5, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
+    assert rank(blend(network, 0.5, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
 
 
 def test_the_blend_splits_the_knn_part_between_two_knns_by_their_shares():
     network = np.array([[1 / 3, 1 / 3, 1 / 3]])  # no opinion
     content, embedding = np.array([[3.0, 1.0, 0.0]]), np.array([[0.0, 1.0, 3.0]])
-    assert ev.rank(ev.blend(network, 0.5, [(content, 1.0), (embedding, 0.0)]), 3).tolist() == [[0, 1, 2]]
-    assert ev.rank(ev.blend(network, 0.5, [(content, 0.0), (embedding, 1.0)]), 3).tolist() == [[2, 1, 0]]
+    assert rank(blend(network, 0.5, [(content, 1.0), (embedding, 0.0)]), 3).tolist() == [[0, 1, 2]]
+    assert rank(blend(network, 0.5, [(content, 0.0), (embedding, 1.0)]), 3).tolist() == [[2, 1, 0]]
     # Each half-sure: the candidate both voted for wins.
-    assert ev.rank(ev.blend(network, 0.5, [(content, 0.5), (embedding, 0.5)]), 1).tolist() == [[1]]
+    assert rank(blend(network, 0.5, [(content, 0.5), (embedding, 0.5)]), 1).tolist() == [[1]]
 
 
 def test_user_listening_splits_each_users_vote_over_their_artists_and_never_counts_the_artist_itself():
@@ -150,7 +155,7 @@ def test_user_listening_splits_each_users_vote_over_their_artists_and_never_coun
     artist_ids, candidates = np.array([20, 30, 40, 50, 60]), np.array([20, 30, 40])
     users = source_users(taggers, interactions, artist_ids)
     listen = listeners(interactions, artist_ids)
-    scores = ev.user_listening_scores(users, listen, artist_ids, np.array([50, 20]), candidates)
+    scores = user_listening_scores(users, listen, artist_ids, np.array([50, 20]), candidates)
     # user 1 votes 1, user 2 (two artists tagged) 1/2; 50's own listener (user 2) adds no vote
     # for 50 itself: only the candidates' listening is read
     assert scores.tolist() == [[1.5, 1, 0], [0, 0, 1]]  # 20 does not count itself
@@ -159,15 +164,15 @@ def test_user_listening_splits_each_users_vote_over_their_artists_and_never_coun
 def test_users_listening_in_a_blend_reorders_only_artists_whose_users_listen_to_candidates():
     blend = np.log(np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2]]))
     users = np.array([[0.0, 1.0, 4.0], [0.0, 0.0, 0.0]])
-    assert ev.rank(ev.with_user_listening(blend, users, 0.0), 3).tolist() == [[0, 1, 2], [0, 1, 2]]
-    assert ev.rank(ev.with_user_listening(blend, users, 1.0), 3).tolist() == [[2, 1, 0], [0, 1, 2]]
+    assert rank(with_user_listening(blend, users, 0.0), 3).tolist() == [[0, 1, 2], [0, 1, 2]]
+    assert rank(with_user_listening(blend, users, 1.0), 3).tolist() == [[2, 1, 0], [0, 1, 2]]
 
 
 def test_votes_become_a_distribution_and_logits_probabilities():
     network = np.array([[0.5, 0.3, 0.2]])
     knn = np.array([[0.0, 1.0, 3.0]])
-    assert np.allclose(ev.distribution(knn), [[0.0, 0.25, 0.75]])
-    assert np.allclose(ev.probabilities(np.log(network)), network)
+    assert np.allclose(distribution(knn), [[0.0, 0.25, 0.75]])
+    assert np.allclose(probabilities(np.log(network)), network)
 
 
 def test_query_map_is_the_map_of_method_metrics():
@@ -176,8 +181,8 @@ def test_query_map_is_the_map_of_method_metrics():
     candidates, queries = np.array([20, 30, 40]), np.array([10, 40])
     scores = np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.4]], dtype=np.float32)
     listen = listeners(interactions, artist_ids)
-    result = ev.query_map(listen, artist_ids, queries, candidates, [("m", scores)])["m"]
-    top = ev.rank(scores, 20)
-    sizes, hits = ev.relevance(listen, artist_ids, queries, candidates, {"m": top})
-    expected = ev.method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)
+    result = query_map(listen, artist_ids, queries, candidates, [("m", scores)])["m"]
+    top = rank(scores, 20)
+    sizes, hits = relevance(listen, artist_ids, queries, candidates, {"m": top})
+    expected = method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)
     assert result == {k: expected[k] for k in ("map@1", "map@5", "map@10", "map@20")}

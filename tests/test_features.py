@@ -16,7 +16,9 @@ def feature_table(rng: np.random.Generator, artists=ARTISTS) -> pd.DataFrame:
 
 def test_svd_vectors_have_one_row_per_artist_and_dim_columns():
     table = feature_table(np.random.default_rng(0), artists=ARTISTS[:-1])  # artist 12 has no side information
-    fitted = fit_svd(source_matrix(table, ARTISTS), TRAIN, dim=4, weighting="tfidf", seed=0, source="tags", dataset="demo")
+    fitted = fit_svd(
+        source_matrix(table, ARTISTS), TRAIN, dim=4, weighting="tfidf", seed=0, source="tags", dataset="demo"
+    )
     assert fitted.vectors.shape == (ARTISTS.shape[0], 4)
     assert fitted.vectors.dtype == np.float32
     assert fitted.explained_variance_ratio.shape == (4,)

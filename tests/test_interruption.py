@@ -25,9 +25,20 @@ import pandas as pd
 
 from artistrec import io
 from artistrec.config import release_stale_locks
+
 from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
 
-COMMAND = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", "--configfile", str(TEST_CONFIG), "--", "results/demo/split-42/metrics.json"]  # fmt: skip
+COMMAND = [
+    SNAKEMAKE,
+    "--cores",
+    "2",
+    "--resources",
+    "gpu=1",
+    "--configfile",
+    str(TEST_CONFIG),
+    "--",
+    "results/demo/split-42/metrics.json",
+]
 
 
 def start(workdir: Path, log: Path) -> subprocess.Popen:

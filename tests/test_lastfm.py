@@ -7,9 +7,10 @@ import ml_metrics
 import numpy as np
 import pytest
 
-from artistrec import evaluate as ev
 from artistrec import io, steps
 from artistrec.matrices import listeners
+from artistrec.metrics import K_VALUES, average_precision, rank, relevance
+
 from conftest import copy_workflow, run_folder, snakemake
 
 pytestmark = pytest.mark.lastfm
@@ -20,7 +21,9 @@ def lastfm_run(lastfm_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> Pa
     """The workflow on Last.fm-2k up to the targets (no training)."""
     workdir = copy_workflow(tmp_path_factory.mktemp("lastfm") / "wf")
     os.environ["LASTFM_2K_DIR"] = str(lastfm_dir)
-    snakemake(workdir, "--config", "dataset=lastfm-2k", "n_candidates=1000", "--", "results/lastfm-2k/split-42/targets.npz")
+    snakemake(
+        workdir, "--config", "dataset=lastfm-2k", "n_candidates=1000", "--", "results/lastfm-2k/split-42/targets.npz"
+    )
     return run_folder(workdir, "lastfm-2k")
 
 
@@ -44,20 +47,20 @@ def test_map_equals_ml_metrics_apk_on_the_real_split(lastfm_run: Path):
     candidates = io.read_ids(lastfm_run / "candidates.txt")
     test = parts["test"]
     scores = np.random.default_rng(0).random((test.shape[0], candidates.shape[0])).astype(np.float32)
-    top = ev.rank(scores, 20)
+    top = rank(scores, 20)
     artist_ids = steps.all_artists(parts)
-    sizes, hits = ev.relevance(listeners(interactions, artist_ids), artist_ids, test, candidates, {"random": top})
+    sizes, hits = relevance(listeners(interactions, artist_ids), artist_ids, test, candidates, {"random": top})
     by_artist = interactions.groupby("artist_id")["user_id"].apply(set)
     by_user = interactions.groupby("user_id")["artist_id"].apply(set)
-    expected = {k: [] for k in ev.K_VALUES}
+    expected = {k: [] for k in K_VALUES}
     for artist, recommended in zip(test, candidates[top]):
         truth = set().union(*(by_user[u] for u in by_artist[artist])) - {artist}
         if not truth:
             continue
-        for k in ev.K_VALUES:
+        for k in K_VALUES:
             expected[k].append(ml_metrics.apk(list(truth), recommended.tolist(), k=k))
     evaluated = sizes > 0
     assert evaluated.sum() == len(expected[1])
-    for k in ev.K_VALUES:
-        ours = ev.average_precision(hits["random"][evaluated], sizes[evaluated], k)
+    for k in K_VALUES:
+        ours = average_precision(hits["random"][evaluated], sizes[evaluated], k)
         assert np.abs(ours - np.asarray(expected[k])).max() < 1e-12

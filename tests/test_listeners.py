@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from artistrec import listeners as nl
+from artistrec.methods import listeners as nl
 
 
 def test_a_candidate_is_co_listened_unless_every_likely_listener_misses_it():
@@ -12,7 +12,9 @@ def test_a_candidate_is_co_listened_unless_every_likely_listener_misses_it():
     artist_ids = np.array([10, 11])
     listen = sp.csr_matrix(np.array([[1, 1, 0], [0, 0, 1]], dtype=np.float32))
     pi = np.array([[0.5, 0.5, 0.6]], dtype=np.float32)
-    scores = nl.co_listened_scores(nl.miss_log_probability(pi), nl.candidate_listeners(listen, artist_ids, np.array([10, 11])))
+    scores = nl.co_listened_scores(
+        nl.miss_log_probability(pi), nl.candidate_listeners(listen, artist_ids, np.array([10, 11]))
+    )
     co_listened = 1 - np.exp(-scores)
     assert co_listened == pytest.approx(np.array([[1 - 0.5 * 0.5, 0.6]]))
     assert scores[0, 0] > scores[0, 1]  # two even chances beat one better one
@@ -86,13 +88,19 @@ def test_listener_scores_add_the_linked_users_rates_and_do_not_depend_on_the_chu
         return probability[rows]
 
     whole = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(probability_of, queries)
-    chunked = nl.ListenerScores(listen, artist_ids, candidates, train, users, chunk_elements=12 * 3).scores(probability_of, queries)
+    chunked = nl.ListenerScores(listen, artist_ids, candidates, train, users, chunk_elements=12 * 3).scores(
+        probability_of, queries
+    )
     assert chunked == pytest.approx(whole, rel=1e-6)
-    sparse = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(lambda rows: sp.csr_matrix(probability[rows]), queries)
+    sparse = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(
+        lambda rows: sp.csr_matrix(probability[rows]), queries
+    )
     assert sparse == pytest.approx(whole, rel=1e-5)
     rates = nl.linked_listening_rates(users, listen, train)
     candidate_listen = nl.candidate_listeners(listen, artist_ids, candidates)
     linked = nl.with_linked_users(nl.miss_log_probability(probability), users[20:], rates)
     assert whole == pytest.approx(nl.co_listened_scores(linked, candidate_listen), rel=1e-6)
     without_users = nl.ListenerScores(listen, artist_ids, candidates, train, None).scores(probability_of, queries)
-    assert without_users == pytest.approx(nl.co_listened_scores(nl.miss_log_probability(probability), candidate_listen), rel=1e-6)
+    assert without_users == pytest.approx(
+        nl.co_listened_scores(nl.miss_log_probability(probability), candidate_listen), rel=1e-6
+    )

@@ -6,10 +6,12 @@ import pytest
 import scipy.sparse as sp
 import yaml
 
-from artistrec import evaluate as ev
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.methods.popularity import with_fallback
 from artistrec.model import Checkpoints, TrainSettings, hidden_representation, load_model, scores, train
+from artistrec.vectors import normalise_rows, probabilities, sigmoid
+
 from conftest import REPO, run_folder
 
 SETTINGS = TrainSettings(hidden_units=[16], dropout=0.1, learning_rate=0.01, batch_size=16, max_epochs=6, patience=6)
@@ -54,8 +56,16 @@ def test_the_listeners_head_learns_which_users_listen_to_an_artist_and_is_checke
         return sp.csr_matrix(listen)
 
     settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 40})
-    model, history = train(inputs, listeners_of(cluster), valid_inputs, listeners_of(valid_cluster), settings, tmp_path / "ckpt", "listeners")
-    probability = ev.sigmoid(scores(model, valid_inputs))
+    model, history = train(
+        inputs,
+        listeners_of(cluster),
+        valid_inputs,
+        listeners_of(valid_cluster),
+        settings,
+        tmp_path / "ckpt",
+        "listeners",
+    )
+    probability = sigmoid(scores(model, valid_inputs))
     listens = listeners_of(valid_cluster).toarray() > 0
     assert (probability[listens] > 0.5).mean() > 0.95 and (probability[~listens] < 0.5).mean() > 0.95
     assert history[-1]["val_loss"] < history[0]["val_loss"]
@@ -65,7 +75,9 @@ def test_the_listeners_head_learns_which_users_listen_to_an_artist_and_is_checke
         load_model(tmp_path / "listeners.h5", n_users=10)
 
 
-def test_the_hidden_representation_places_artists_of_a_cluster_together_and_artists_without_side_information_nowhere(tmp_path):
+def test_the_hidden_representation_places_artists_of_a_cluster_together_and_artists_without_side_information_nowhere(
+    tmp_path,
+):
     inputs, targets, cluster = clustered_case()
     settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 20})
     model, _ = train(inputs, targets, inputs, targets, settings, tmp_path / "ckpt")
@@ -73,7 +85,7 @@ def test_the_hidden_representation_places_artists_of_a_cluster_together_and_arti
     hidden = hidden_representation(model, queries)
     assert hidden.shape == (queries.shape[0], 16)
     assert not hidden[-1].any()  # no side information: the zero vector, nobody's neighbour
-    unit = ev.normalise_rows(hidden[:-1])
+    unit = normalise_rows(hidden[:-1])
     nearest = np.argsort(-(unit @ unit.T), axis=1)[:, 1]  # the nearest other artist
     assert (cluster[nearest] == cluster).mean() > 0.95
 
@@ -121,9 +133,11 @@ def test_model_h5_round_trips_and_reproduces_the_scores_in_the_recommendations(d
     from artistrec.features import stack_vectors
 
     test = io.read_ids(results / "split" / "test.txt")
-    svd = [str(results / "svd" / s / f"{w}-8.npz") for s, w in (("likes", "log"), ("playlists", "log"), ("tags", "tfidf"))]
+    svd = [
+        str(results / "svd" / s / f"{w}-8.npz") for s, w in (("likes", "log"), ("playlists", "log"), ("tags", "tfidf"))
+    ]
     inputs = stack_vectors(svd, test)
-    got = ev.with_fallback(np.log(ev.probabilities(scores(model, inputs)) + 1e-12), inputs.any(axis=1))
+    got = with_fallback(np.log(probabilities(scores(model, inputs)) + 1e-12), inputs.any(axis=1))
     table = pd.read_csv(results / "recommendations" / "test.csv")
     network = table[table.method == "network"]
     rows = np.searchsorted(test, network.artist_id.to_numpy())

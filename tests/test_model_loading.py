@@ -9,11 +9,12 @@ from pathlib import Path
 import h5py
 import pytest
 
-from artistrec import io
+from artistrec import io, methods
 from artistrec.errors import InputError
+from artistrec.evaluate_step import evaluate_step
 from artistrec.model import keras, load_model
-from artistrec.model_steps import evaluate_step
-from conftest import run_folder
+
+from conftest import evaluation_inputs, run_folder
 
 BUILT_IN_LAYERS = {"InputLayer", "Normalization", "Dense", "Dropout"}
 
@@ -45,35 +46,34 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
     run = results / "split-42"
     candidates = io.read_ids(run / "candidates.txt")
     io.write_ids(run / "candidates.txt", candidates[:-1])
-    svd = [str(run / "svd" / s / f"{w}-8.npz") for s, w in (("likes", "log"), ("playlists", "log"), ("tags", "tfidf"))]
     model = run / "models" / "default" / "model.h5"
-    with pytest.raises(InputError) as raised:
-        evaluate_step(
-            "demo",
-            42,
-            {"default": str(model)},
-            str(run / "knn.json"),
-            {8: svd},
-            None,
-            {p: str(run / "split" / f"{p}.txt") for p in ("train", "valid", "test")},
-            str(run / "candidates.txt"),
-            str(results / "data" / "interactions.parquet"),
-            str(run / "targets.npz"),
-            None,
-            None,
-            None,
-            {
-                "top_k": 20, "knn_k": [5], "knn_power": [1], "knn_votes": ["distribution"],
-                "blend_weights": [0.5], "blend_embedding_shares": [0.5],
-                "bootstrap": 10, "seed": 0,
-                "network_knn": True, "network_embedding_knn": True,
-            },
-            str(tmp_path / "metrics.json"),
-            str(tmp_path / "test.csv"),
-        )
-    message = str(raised.value)
-    assert message.startswith(
-        f"{model}: output width: the model scores {candidates.shape[0]} candidates"
+    plan = methods.Plan(
+        "demo",
+        {"likes": "log", "playlists": "log", "tags": "tfidf"},
+        None,
+        {
+            "network_ensemble": 0,
+            "network_knn": True,
+            "network_embedding_knn": True,
+            "ablation": False,
+            "cluster_popularity": False,
+            "network_listeners": False,
+        },
     )
+    settings = {
+        "top_k": 20,
+        "knn_k": [5],
+        "knn_power": [1],
+        "knn_votes": ["distribution"],
+        "blend_weights": [0.5],
+        "blend_embedding_shares": [0.5],
+        "bootstrap": 10,
+        "seed": 0,
+    }
+    outputs = {name: str(tmp_path / "out" / name) for name in ("metrics", "recommendations", "record")}
+    with pytest.raises(InputError) as raised:
+        evaluate_step(evaluation_inputs(run), plan, 42, settings, outputs)
+    message = str(raised.value)
+    assert message.startswith(f"{model}: output width: the model scores {candidates.shape[0]} candidates")
     assert f"candidates.txt lists {candidates.shape[0] - 1}" in message and "; fix: " in message
-    assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "test.csv").exists()
+    assert not (tmp_path / "out").exists()

@@ -16,10 +16,11 @@ import scipy.sparse as sp
 from artistrec import io
 from artistrec.cli import main
 from artistrec.errors import InputError
-from artistrec.evaluate import sigmoid
 from artistrec.features import WeightingStats, source_matrix
 from artistrec.model import scores
 from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, top_similar
+from artistrec.vectors import sigmoid
+
 from conftest import run_folder
 
 ARTISTREC = str(Path(sys.executable).with_name("artistrec"))
@@ -58,7 +59,9 @@ def run_cli(capsys, *args: str) -> tuple[int, str, str]:
 def test_projecting_an_artists_raw_side_information_reproduces_its_svd_vector(demo_run):
     for path in sorted((results_of(demo_run) / "svd").glob("*/*.npz")):
         source = Source.read(path, path.parent.name)
-        matrix = source_matrix(io.read_parquet(data_of(demo_run) / f"features_{source.name}.parquet"), source.artist_ids)
+        matrix = source_matrix(
+            io.read_parquet(data_of(demo_run) / f"features_{source.name}.parquet"), source.artist_ids
+        )
         assert np.array_equal(matrix.keys, source.keys)
         rows = np.flatnonzero(np.diff(matrix.counts.indptr) > 0)[:50]
         projected = project(source, matrix.counts[rows])
@@ -135,8 +138,10 @@ def test_recommend_by_name_prints_json_and_keeps_the_console_free_of_tensorflow_
     artist = artists.iloc[0]
     result = subprocess.run(
         [ARTISTREC, "recommend", str(results), artist["name"].upper(), "--json", "-k", "5"],
-        capture_output=True, text=True, timeout=300,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
     assert result.returncode == 0 and result.stderr == ""
     answer = json.loads(result.stdout)
     assert answer["query"]["artist_id"] == artist["artist_id"]
@@ -158,18 +163,36 @@ def test_recommendations_of_test_artists_rank_like_the_evaluation(demo_run, caps
     results = results_of(demo_run)
     evaluated = pd.read_csv(results / "recommendations" / "test.csv").query("method == @method")
     for artist in informed_test_artists(results, evaluated)[:3]:
-        status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "20", "--method", method)
+        status, out, _ = run_cli(
+            capsys, "recommend", str(results), str(artist), "--json", "-k", "20", "--method", method
+        )
         answer = json.loads(out)
         assert status == 0 and answer["method"] == method
         ours = [r["artist_id"] for r in answer["recommendations"]]
         assert ours == evaluated.loc[evaluated["artist_id"] == artist, "candidate_id"].tolist()
 
 
-def test_the_listener_network_is_the_default_and_scores_the_chance_that_a_likely_listener_listens(demo_run, capsys):
+def test_the_default_method_is_the_runs_served_method_the_best_on_valid_artists(demo_run, capsys):
+    results = results_of(demo_run)
+    record = io.read_json(results / "run.json")
+    metrics = io.read_json(results / "metrics.json")
+    served = record["served_method"]
+    assert (
+        served["name"] in {"network", "network_listeners"}
+        and served["test_map@10"] == metrics["methods"][served["name"]]["map@10"]
+    )
+    artist = io.read_ids(results / "split" / "test.txt")[0]
+    status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "5")
+    assert status == 0 and json.loads(out)["method"] == served["name"]
+
+
+def test_the_listener_network_scores_the_chance_that_a_likely_listener_listens(demo_run, capsys):
     results = results_of(demo_run)
     evaluated = pd.read_csv(results / "recommendations" / "test.csv").query("method == 'network_listeners'")
     artist = informed_test_artists(results, evaluated)[0]
-    status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "5")
+    status, out, _ = run_cli(
+        capsys, "recommend", str(results), str(artist), "--json", "-k", "5", "--method", "network_listeners"
+    )
     answer = json.loads(out)
     assert status == 0 and answer["method"] == "network_listeners"
     scores = evaluated.loc[evaluated["artist_id"] == artist, "score"].head(5).to_numpy()
@@ -184,7 +207,7 @@ def test_a_new_artists_given_users_of_the_user_source_add_their_listening_rates(
     results = results_of(demo_run)
     interactions = io.read_parquet(data_of(demo_run) / "interactions.parquet")
     liker = io.read_parquet(data_of(demo_run) / "features_likes.parquet")["key"].value_counts().index[0]
-    run = ResultsFolder(results)
+    run = ResultsFolder(results, "network_listeners")
     given = {"likes": [str(liker)]}
     inputs = run.side_information_input(given)
     listener_probability = sigmoid(scores(run.model, inputs))
@@ -201,7 +224,8 @@ def test_recommend_for_new_tags_prints_a_table(demo_run, capsys):
     tags = io.read_parquet(data_of(demo_run) / "features_tags.parquet")["key"].value_counts().index[:2].tolist()
     status, out, _ = run_cli(capsys, "recommend", str(results), "--tags", *tags, "-k", "3")
     lines = out.splitlines()
-    assert status == 0 and lines[0] == f"Similar artists to tags: {', '.join(tags)}, by network_listeners"
+    served = io.read_json(results / "run.json")["served_method"]["name"]
+    assert status == 0 and lines[0] == f"Similar artists to tags: {', '.join(tags)}, by {served}"
     assert lines[1].split() == ["rank", "artist_id", "name", "score"] and len(lines) == 5
 
 
@@ -220,25 +244,21 @@ def test_bad_questions_end_with_one_error_line_and_status_1(demo_run, capsys, ar
     assert err.startswith("error: ") and message in err and err.count("\n") == 1
 
 
-def test_a_results_folder_without_a_model_is_an_error(tmp_path, capsys):
-    status, _, err = run_cli(capsys, "recommend", str(tmp_path), "Muse")
-    assert status == 1
-    assert err.startswith(f"error: {tmp_path}: models/default/model.h5: is missing; fix: give a run folder")
+def test_a_folder_that_is_no_finished_run_is_an_error_naming_run_json(tmp_path, capsys):
+    status, out, err = run_cli(capsys, "recommend", str(tmp_path), "Muse")
+    assert status == 1 and out == "" and err.count("\n") == 1
+    assert err.startswith(
+        f"error: {tmp_path}: run.json: is missing: not a finished run; fix: give a finished run folder"
+    )
 
 
-def test_asking_for_the_listener_network_of_a_run_without_it_is_an_error(tmp_path, capsys):
-    status, _, err = run_cli(capsys, "recommend", str(tmp_path), "Muse", "--method", "network_listeners")
-    assert status == 1
-    assert err == f"error: {tmp_path}: models/listeners/model.h5: is missing; fix: run with methods.network_listeners: true, or ask --method network\n"
-
-
-def test_a_run_whose_metrics_do_not_name_the_user_source_is_an_error_naming_the_fix(demo_run, tmp_path, capsys):
+def test_asking_for_the_listener_network_of_a_run_without_it_is_an_error(demo_run, tmp_path, capsys):
     copy = tmp_path / "demo"
     shutil.copytree(demo_run / "results" / "demo", copy)
-    metrics = io.read_json(copy / "split-42" / "metrics.json")
-    del metrics["user_source"]
-    io.write_json(copy / "split-42" / "metrics.json", metrics)
-    artist = str(io.read_ids(copy / "split-42" / "split" / "test.txt")[0])
-    status, out, err = run_cli(capsys, "recommend", str(copy / "split-42"), artist)
-    assert status == 1 and out == "" and err.count("\n") == 1
-    assert err.startswith(f"error: {copy / 'split-42' / 'metrics.json'}: user_source: is missing")
+    (copy / "split-42" / "models" / "listeners" / "model.h5").unlink()
+    status, _, err = run_cli(capsys, "recommend", str(copy / "split-42"), "1", "--method", "network_listeners")
+    assert status == 1
+    assert err == (
+        f"error: {copy / 'split-42'}: models/listeners/model.h5: is missing; "
+        "fix: run with methods.network_listeners: true, or ask --method network\n"
+    )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import contextlib
 import fcntl
 import json
 import os
@@ -20,6 +21,7 @@ import pandas as pd
 import pytest
 
 from artistrec import plots, report
+
 from conftest import metrics_document, run_folder, snakemake
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -104,7 +106,8 @@ def test_report_examples_name_test_artists_and_their_co_listened_artists(report_
     assert len(headings) == 4
     for name, artist_id in headings:
         assert int(artist_id) in test and names[int(artist_id)] == name
-    assert "recommended by network_listeners" in page and "most co-listened artists" in page
+    served = json.loads((run_folder(demo_run) / "run.json").read_text())["served_method"]["name"]
+    assert f"recommended by {served}" in page and "most co-listened artists" in page
 
 
 def test_report_run_item_shows_the_config_and_package_versions(report_file):
@@ -137,9 +140,11 @@ class Chromium:
             f"3<&{chrome_read} 4>&{chrome_write}"
         )
         self.process = subprocess.Popen(
-            ["bash", "-c", command], pass_fds=(chrome_read, chrome_write),
-            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
+            ["bash", "-c", command],
+            pass_fds=(chrome_read, chrome_write),
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         os.close(chrome_read)
         os.close(chrome_write)
         self.buffer = b""
@@ -209,10 +214,8 @@ class Chromium:
         return errors
 
     def close(self) -> None:
-        try:
+        with contextlib.suppress(RuntimeError, TimeoutError):
             self.call("Browser.close", timeout=10)
-        except (RuntimeError, TimeoutError):
-            pass
         try:
             self.process.wait(timeout=10)
         except subprocess.TimeoutExpired:
@@ -276,9 +279,15 @@ def test_report_loads_in_chromium_without_console_errors_and_shows_every_plot(re
 METRICS = metrics_document(
     {
         name: {
-            "map@1": base, "map@5": base - 0.05, "map@10": base - 0.1, "map@20": base - 0.15,
-            "ndcg@10": base, "recall@20": base / 2, "coverage@20": base / 3, "map@10_ci95": [base - 0.2, base],
-        }  # fmt: skip
+            "map@1": base,
+            "map@5": base - 0.05,
+            "map@10": base - 0.1,
+            "map@20": base - 0.15,
+            "ndcg@10": base,
+            "recall@20": base / 2,
+            "coverage@20": base / 3,
+            "map@10_ci95": [base - 0.2, base],
+        }
         for name, base in (("network", 0.5), ("popularity", 0.3))
     }
 )

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+
 from conftest import REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, snakemake
 from slurm_cluster import PARTITION, SlurmCluster, missing_programs
 
@@ -97,7 +98,16 @@ def test_demo_workflow_runs_as_slurm_jobs_with_a_gpu_for_training(slurm_cluster,
     site = site_profile(tmp_path / "site")
     result = subprocess.run(
         # metrics.json needs every non-local rule; the default target adds only local report rules.
-        [SNAKEMAKE, "metrics.json", "--profile", "profiles/slurm", "--profile", str(site), "--configfile", str(TEST_CONFIG)],
+        [
+            SNAKEMAKE,
+            "metrics.json",
+            "--profile",
+            "profiles/slurm",
+            "--profile",
+            str(site),
+            "--configfile",
+            str(TEST_CONFIG),
+        ],
         cwd=workdir,
         env=slurm_cluster.env,
         capture_output=True,

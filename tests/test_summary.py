@@ -121,11 +121,24 @@ def test_sweep_table_marks_the_defaults_and_sorts_by_axis_then_best_map10():
     table = sweep_table(POINTS, DEFAULTS)
     assert table["point"].tolist() == ["default", "dim-128", "dim-64", "dim-32", "dropout-0.3", "dropout-0.1"]
     assert table.set_index("point")["is_default"].to_dict() == {
-        "default": True, "dim-128": False, "dim-64": True, "dim-32": False, "dropout-0.3": False, "dropout-0.1": False,
-    }  # fmt: skip
+        "default": True,
+        "dim-128": False,
+        "dim-64": True,
+        "dim-32": False,
+        "dropout-0.3": False,
+        "dropout-0.1": False,
+    }
     assert list(table.columns) == [
-        "point", "axis", "value", "is_default", "map@1", "map@5", "map@10", "map@20", "epochs",
-    ]  # fmt: skip
+        "point",
+        "axis",
+        "value",
+        "is_default",
+        "map@1",
+        "map@5",
+        "map@10",
+        "map@20",
+        "epochs",
+    ]
 
 
 def test_sweep_plot_writes_a_png(tmp_path):
@@ -139,13 +152,16 @@ def test_an_empty_subset_is_aggregated_and_compared_as_nothing():
     empty = {"n_test_artists": 0, "methods": {}}
     documents = [
         {
-            "dataset": "demo", "split_seed": seed,
-            "methods": {"network": {"map@1": m, "map@5": m, "map@10": m, "map@20": m},
-                        "content_knn": {"map@1": b, "map@5": b, "map@10": b, "map@20": b}},
+            "dataset": "demo",
+            "split_seed": seed,
+            "methods": {
+                "network": {"map@1": m, "map@5": m, "map@10": m, "map@20": m},
+                "content_knn": {"map@1": b, "map@5": b, "map@10": b, "map@20": b},
+            },
             "subsets": {"without_side_information": empty},
         }
         for seed, m, b in ((1, 0.5, 0.4), (2, 0.6, 0.45))
-    ]  # fmt: skip
+    ]
     summary = aggregate(documents)
     assert summary["subsets"]["without_side_information"] == {}
     assert set(comparisons(summary, "network", ["content_knn"])) == {"all"}

@@ -3,6 +3,7 @@
 import json
 import re
 import subprocess
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -10,26 +11,35 @@ import pandas as pd
 import pytest
 import yaml
 
-from artistrec import evaluate as ev
-from artistrec import io
-from artistrec import listeners as nl
-from artistrec.clusters import cluster_popularity_scores, read_clusters
+from artistrec import io, methods
+from artistrec.clusters import read_clusters
 from artistrec.errors import InputError
-from artistrec.features import stack_vectors
+from artistrec.evaluate_step import evaluate_step
+from artistrec.features import fit_weighting, source_matrix, stack_vectors, weigh
 from artistrec.matrices import listeners, positions, source_users
+from artistrec.methods import listeners as nl
+from artistrec.methods.blend import log_votes
+from artistrec.methods.cluster_popularity import cluster_popularity_scores
+from artistrec.methods.popularity import with_fallback
+from artistrec.methods.user_listening import user_listening_scores, with_user_listening
+from artistrec.metrics import query_map
 from artistrec.model import load_model, scores
-from artistrec.model_steps import evaluate_step
+from artistrec.neighbours import VOTES, content_knn_scores, nearest_train_artists, vote_rows
 from artistrec.split import all_artists, read_split
 from artistrec.variants import model_inputs
-from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder, snakemake
+from artistrec.vectors import content_vectors, has_side_information, sigmoid
+
+from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, evaluation_inputs, run_folder, snakemake
 
 SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weighting in tests/config.yaml
-METHODS = {
-    "network", "network_ensemble", "network_knn", "network_embedding_knn", "network_only_likes", "network_only_playlists", "network_only_tags",
-    "content_knn", "cluster_popularity", "popularity",
-    "user_listening", "content_knn_user_listening", "network_knn_user_listening",
-    "network_listeners", "content_knn_listeners",
-}  # fmt: skip
+CONFIG = yaml.safe_load((TEST_CONFIG.parents[1] / "config.yaml").read_text())
+PLAN = methods.Plan(
+    "demo",
+    SOURCES,
+    CONFIG["datasets"]["demo"]["user_source"],
+    {**CONFIG["methods"], **yaml.safe_load(TEST_CONFIG.read_text())["methods"]},
+)
+METHODS = set(methods.rows(PLAN))  # the rows the registry promises for tests/config.yaml
 # Report items that depend on the model and its evaluation, and on the whole config.
 MODEL_REPORT = {"report_loss": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
 
@@ -64,7 +74,11 @@ def test_candidates_are_the_most_listened_train_artists(demo_run):
     results = run_folder(demo_run)
     candidates = io.read_ids(results / "candidates.txt")
     train = io.read_ids(results / "split" / "train.txt")
-    listeners = pd.read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet").groupby("artist_id").user_id.nunique()
+    listeners = (
+        pd.read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet")
+        .groupby("artist_id")
+        .user_id.nunique()
+    )
     assert candidates.shape[0] == 100 and np.isin(candidates, train).all()
     counts = listeners.loc[candidates].to_numpy()
     assert np.all(np.diff(counts) <= 0)
@@ -131,7 +145,7 @@ def test_both_knns_are_tuned_on_valid_artists_over_the_configs_settings(demo_run
     assert embedding["votes"] in settings["knn_votes"]
 
 
-@pytest.mark.parametrize("votes", ev.VOTES)
+@pytest.mark.parametrize("votes", VOTES)
 def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_recomputed_from_the_artifacts(
     demo_run, tmp_path, votes
 ):
@@ -147,106 +161,169 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
     user_weights = [0.25, 1.0, 4.0]
     ks, powers, scales = [5, 10], [1.0, 4.0], [0.3, 1.0]
     listener_model = str(results / "models" / "listeners" / "model.h5")
+    inputs = replace(
+        evaluation_inputs(results, users=likes),
+        models={"default": str(results / "models" / "default" / "model.h5"), "listeners": listener_model},
+        knn=str(tmp_path / "knn.json"),
+        clusters=str(results / "clusters" / "clusters.npz"),
+        features={source: str(data / f"features_{source}.parquet") for source in SOURCES},
+    )
+    switches = {"network_ensemble": 0, "network_knn": False, "network_embedding_knn": False, "ablation": False}
+    switches |= {"cluster_popularity": True, "network_listeners": True, "content_knn_raw": True}
+    settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": user_weights}
+    settings |= {"knn_k": ks, "knn_power": powers, "knn_votes": list(VOTES), "listener_scales": scales}
+    outputs = {"metrics": str(tmp_path / "metrics.json"), "recommendations": str(tmp_path / "test.csv")}
     evaluate_step(
-        "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
-        str(tmp_path / "knn.json"), {knn["dim"]: files}, str(results / "clusters" / "clusters.npz"),
-        split_files, str(results / "candidates.txt"), str(interactions), str(results / "targets.npz"), "likes",
-        str(likes), listener_model,
-        {
-            "top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False,
-            "user_listening_weights": user_weights, "knn_k": ks, "knn_power": powers, "listener_scales": scales,
-        },
-        str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
-    )  # fmt: skip
+        inputs,
+        methods.Plan("demo", SOURCES, "likes", switches),
+        42,
+        settings,
+        outputs | {"record": str(tmp_path / "run.json")},
+    )
 
     parts = read_split(split_files)
     test, train, artist_ids = parts["test"], parts["train"], all_artists(parts)
+
+    def reported_tuning(method):
+        return json.loads((tmp_path / "metrics.json").read_text())["tuning"][method]
+
     candidates, targets = io.read_ids(results / "candidates.txt"), io.read_sparse(results / "targets.npz")
 
     def content_knn_of(queries):
         blocks = [stack_vectors([path], queries) for path in files]
         train_blocks = [stack_vectors([path], train) for path in files]
-        return ev.content_knn_scores(blocks, train_blocks, targets, knn["k"], knn["power"], votes)
+        return content_knn_scores(blocks, train_blocks, targets, knn["k"], knn["power"], votes)
 
     listen = listeners(io.read_parquet(interactions), artist_ids)
     users = source_users(io.read_parquet(likes), io.read_parquet(interactions), artist_ids)
 
     def with_users(queries, weight):
-        user_listening = ev.user_listening_scores(users, listen, artist_ids, queries, candidates)
-        return ev.with_user_listening(ev.log_votes(content_knn_of(queries)), user_listening, weight)
+        user_listening = user_listening_scores(users, listen, artist_ids, queries, candidates)
+        return with_user_listening(log_votes(content_knn_of(queries)), user_listening, weight)
 
     content_knn = content_knn_of(test)
+
+    # content_knn_raw: the same kNN on each source's weighted key counts, dense here
+    raw = reported_tuning("content_knn_raw")
+    weighted = {}
+    for source, weighting in SOURCES.items():
+        counts = source_matrix(io.read_parquet(data / f"features_{source}.parquet"), artist_ids).counts
+        weighted[source] = weigh(counts, weighting, fit_weighting(counts, positions(train, artist_ids))).toarray()
+
+    def content_knn_raw_of(queries, k=raw["k"], power=raw["power"], kind=raw["votes"]):
+        rows = [weighted[source][positions(queries, artist_ids)] for source in SOURCES]
+        train_rows = [weighted[source][positions(train, artist_ids)] for source in SOURCES]
+        return content_knn_scores(rows, train_rows, targets, k, power, kind)
+
+    raw_grid = [(k, power, kind) for kind in VOTES for k in ks for power in powers]
+    raw_maps = query_map(
+        listen, artist_ids, parts["valid"], candidates, [(s, content_knn_raw_of(parts["valid"], *s)) for s in raw_grid]
+    )
+    assert (raw["k"], raw["power"], raw["votes"]) == max(
+        raw_grid, key=lambda s: (raw_maps[s]["map@10"], -s[0], -s[1], -VOTES.index(s[2]))
+    )
+
     cluster_ids, labels, _ = read_clusters(str(results / "clusters" / "clusters.npz"))
     cluster_popularity = cluster_popularity_scores(
-        labels[positions(test, cluster_ids)], labels[positions(train, cluster_ids)], ev.vote_rows(targets, votes)
+        labels[positions(test, cluster_ids)], labels[positions(train, cluster_ids)], vote_rows(targets, votes)
     )
     default_inputs = [str(path) for _, path in model_inputs(str(results / "models" / "default" / "model.h5"))]
-    informed = ev.has_side_information(stack_vectors(default_inputs, test))
-    valid_informed = ev.has_side_information(stack_vectors(default_inputs, parts["valid"]))
-    valid_maps = ev.query_map(
-        listen, artist_ids, parts["valid"], candidates,
-        [(w, ev.with_fallback(with_users(parts["valid"], w), valid_informed)) for w in user_weights],
-    )  # fmt: skip
+    informed = has_side_information(stack_vectors(default_inputs, test))
+    valid_informed = has_side_information(stack_vectors(default_inputs, parts["valid"]))
+    valid_maps = query_map(
+        listen,
+        artist_ids,
+        parts["valid"],
+        candidates,
+        [(w, with_fallback(with_users(parts["valid"], w), valid_informed)) for w in user_weights],
+    )
     reported = json.loads((tmp_path / "metrics.json").read_text())
     tuning = reported["tuning"]["content_knn_user_listening"]
-    assert [row["map@10"] for row in tuning["valid_map@10"]] == pytest.approx([valid_maps[w]["map@10"] for w in user_weights])
+    assert [row["map@10"] for row in tuning["valid_map@10"]] == pytest.approx(
+        [valid_maps[w]["map@10"] for w in user_weights]
+    )
     assert tuning["weight"] == max(user_weights, key=lambda w: (valid_maps[w]["map@10"], -w))
 
     # through listeners: the artist's likers add their own rate of listening to what they like
     rates = nl.linked_listening_rates(users, listen, positions(train, artist_ids))
 
     def through_listeners(queries, probability):
-        log_miss = nl.with_linked_users(nl.miss_log_probability(probability), users[positions(queries, artist_ids)], rates)
+        log_miss = nl.with_linked_users(
+            nl.miss_log_probability(probability), users[positions(queries, artist_ids)], rates
+        )
         return nl.co_listened_scores(log_miss, nl.candidate_listeners(listen, artist_ids, candidates))
 
-    knn_train = ev.content_vectors([stack_vectors([path], train) for path in files])
+    knn_train = content_vectors([stack_vectors([path], train) for path in files])
 
     def knn_listeners(queries, k, power, scale):
-        neighbours = ev.nearest_train_artists(ev.content_vectors([stack_vectors([p], queries) for p in files]), knn_train, k)
-        return through_listeners(queries, nl.neighbour_listeners(*neighbours, listen[positions(train, artist_ids)], k, power, scale))
+        neighbours = nearest_train_artists(content_vectors([stack_vectors([p], queries) for p in files]), knn_train, k)
+        return through_listeners(
+            queries, nl.neighbour_listeners(*neighbours, listen[positions(train, artist_ids)], k, power, scale)
+        )
 
     grid = [(k, power, scale) for k in ks for power in powers for scale in scales]
-    valid_maps = ev.query_map(
-        listen, artist_ids, parts["valid"], candidates,
-        [(s, ev.with_fallback(knn_listeners(parts["valid"], *s), valid_informed)) for s in grid],
-    )  # fmt: skip
+    valid_maps = query_map(
+        listen,
+        artist_ids,
+        parts["valid"],
+        candidates,
+        [(s, with_fallback(knn_listeners(parts["valid"], *s), valid_informed)) for s in grid],
+    )
     chosen = reported["tuning"]["content_knn_listeners"]
-    assert (chosen["k"], chosen["power"], chosen["scale"]) == max(grid, key=lambda s: (valid_maps[s]["map@10"], -s[0], -s[1], -s[2]))
+    assert (chosen["k"], chosen["power"], chosen["scale"]) == max(
+        grid, key=lambda s: (valid_maps[s]["map@10"], -s[0], -s[1], -s[2])
+    )
     listener_network = load_model(listener_model, n_users=listen.shape[1])
-    network_listeners = through_listeners(test, ev.sigmoid(scores(listener_network, stack_vectors(default_inputs, test))))
-    recomputed = ev.query_map(
-        listen, artist_ids, test, candidates,
+    network_listeners = through_listeners(test, sigmoid(scores(listener_network, stack_vectors(default_inputs, test))))
+    recomputed = query_map(
+        listen,
+        artist_ids,
+        test,
+        candidates,
         [
-            ("network_listeners", ev.with_fallback(network_listeners, informed)),
-            ("content_knn_listeners", ev.with_fallback(knn_listeners(test, chosen["k"], chosen["power"], chosen["scale"]), informed)),
-            ("content_knn", ev.with_fallback(content_knn, informed)),
-            ("cluster_popularity", ev.with_fallback(cluster_popularity, informed)),
-            ("user_listening", ev.with_fallback(ev.user_listening_scores(users, listen, artist_ids, test, candidates), informed)),
-            ("content_knn_user_listening", ev.with_fallback(with_users(test, tuning["weight"]), informed)),
+            ("network_listeners", with_fallback(network_listeners, informed)),
+            (
+                "content_knn_listeners",
+                with_fallback(knn_listeners(test, chosen["k"], chosen["power"], chosen["scale"]), informed),
+            ),
+            ("content_knn", with_fallback(content_knn, informed)),
+            ("content_knn_raw", with_fallback(content_knn_raw_of(test), informed)),
+            ("cluster_popularity", with_fallback(cluster_popularity, informed)),
+            (
+                "user_listening",
+                with_fallback(user_listening_scores(users, listen, artist_ids, test, candidates), informed),
+            ),
+            ("content_knn_user_listening", with_fallback(with_users(test, tuning["weight"]), informed)),
         ],
-    )  # fmt: skip
+    )
     for method, maps in recomputed.items():
         assert {k: reported["methods"][method][k] for k in maps} == pytest.approx(maps, rel=1e-9)
 
 
 def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_config_key(demo_run, tmp_path):
-    results = run_folder(demo_run)
-    data = demo_run / "results" / "demo" / "data"
-    files = {dim: [str(results / "svd" / source / f"{weighting}-{dim}.npz") for source, weighting in SOURCES.items()] for dim in (4, 8)}
+    inputs = evaluation_inputs(
+        run_folder(demo_run), users=demo_run / "results" / "demo" / "data" / "features_tags.parquet"
+    )
+    plan = methods.Plan(
+        "demo",
+        SOURCES,
+        "tags",
+        {
+            "network_ensemble": 0,
+            "network_knn": False,
+            "network_embedding_knn": False,
+            "ablation": False,
+            "cluster_popularity": False,
+            "network_listeners": False,
+        },
+    )
+    settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": [1.0]}
+    outputs = {name: str(tmp_path / name) for name in ("metrics", "recommendations", "record")}
     with pytest.raises(InputError) as raised:
-        evaluate_step(
-            "demo", 42, {"default": str(results / "models" / "default" / "model.h5")},
-            str(results / "knn.json"), files, None,
-            {part: str(results / "split" / f"{part}.txt") for part in ("train", "valid", "test")},
-            str(results / "candidates.txt"), str(data / "interactions.parquet"), str(results / "targets.npz"),
-            "tags", str(data / "features_tags.parquet"),  # keyed by tag name
-            None,
-            {"top_k": 20, "bootstrap": 10, "seed": 0, "network_knn": False, "network_embedding_knn": False, "user_listening_weights": [1.0]},
-            str(tmp_path / "metrics.json"), str(tmp_path / "test.csv"),
-        )  # fmt: skip
+        evaluate_step(inputs, plan, 42, settings, outputs)
     assert str(raised.value).startswith("config: datasets.demo.user_source: no key of ")
     assert "; fix: " in str(raised.value) and "\n" not in str(raised.value)
-    assert not (tmp_path / "metrics.json").exists() and not (tmp_path / "test.csv").exists()
+    assert not any(tmp_path.iterdir())
 
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):
@@ -260,9 +337,16 @@ def test_changing_one_sources_svd_dim_reruns_that_svd_and_what_depends_on_it(dem
     # The network, the second ensemble member, the tags-only ablation and the listener
     # network use tags' SVD; the kNN tuning's SVD sizes (dims) are unchanged.
     assert jobs == {
-        "svd": 1, "train": 3, "train_listeners": 1, "clusters": 1, "evaluate": 1, "root_metrics": 1, "all": 1,
-        "report_explained_variance": 1, **MODEL_REPORT,
-    }  # fmt: skip
+        "svd": 1,
+        "train": 3,
+        "train_listeners": 1,
+        "clusters": 1,
+        "evaluate": 1,
+        "root_metrics": 1,
+        "all": 1,
+        "report_explained_variance": 1,
+        **MODEL_REPORT,
+    }
 
 
 def test_changing_the_split_seed_reruns_the_split_and_everything_after_it(demo_run):
@@ -271,8 +355,19 @@ def test_changing_the_split_seed_reruns_the_split_and_everything_after_it(demo_r
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
     reports = {"report_explained_variance", "report_long_tail", *MODEL_REPORT}
     assert set(jobs) == {
-        "split", "candidates", "svd", "targets", "train", "train_listeners", "tune_knn", "clusters", "evaluate", "root_metrics", "all", *reports
-    }  # fmt: skip
+        "split",
+        "candidates",
+        "svd",
+        "targets",
+        "train",
+        "train_listeners",
+        "tune_knn",
+        "clusters",
+        "evaluate",
+        "root_metrics",
+        "all",
+        *reports,
+    }
     assert (demo_run / "results" / "demo" / "split-42" / "metrics.json").is_file(), "seed 42's run stays where it is"
 
 
@@ -287,19 +382,33 @@ def test_changing_only_a_training_parameter_reruns_the_trainings_and_evaluate(de
 def test_switching_off_a_method_drops_its_training_and_its_row(demo_run):
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["methods"] = {
-        "network_ensemble": 0, "network_knn": True, "network_embedding_knn": False, "ablation": False,
-        "cluster_popularity": True, "network_listeners": False,
-    }  # fmt: skip
+        "network_ensemble": 0,
+        "network_knn": True,
+        "network_embedding_knn": False,
+        "ablation": False,
+        "cluster_popularity": True,
+        "network_listeners": False,
+    }
     jobs = planned_jobs(demo_run, "--configfile", extra_config(demo_run, settings))
-    assert jobs == {"evaluate": 1, "root_metrics": 1, "all": 1, "report_metrics": 1, "report_examples": 1, "report_run": 1}
+    assert jobs == {
+        "evaluate": 1,
+        "root_metrics": 1,
+        "all": 1,
+        "report_metrics": 1,
+        "report_examples": 1,
+        "report_run": 1,
+    }
 
 
 def test_snakemake_metrics_json_works_without_cores_from_a_clean_copy(tmp_path):
     workdir = copy_workflow(tmp_path / "clean")
     result = subprocess.run(
         [SNAKEMAKE, "metrics.json", "--configfile", str(TEST_CONFIG)],
-        cwd=workdir, capture_output=True, text=True, timeout=900,
-    )  # fmt: skip
+        cwd=workdir,
+        capture_output=True,
+        text=True,
+        timeout=900,
+    )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((workdir / "metrics.json").read_text())["dataset"] == "demo"
 

@@ -11,7 +11,7 @@ import sys
 
 from artistrec import io
 from artistrec.errors import InputError
-from artistrec.recommend import METHODS
+from artistrec.recommend import SERVABLE
 
 
 def parser() -> argparse.ArgumentParser:
@@ -29,14 +29,18 @@ def parser() -> argparse.ArgumentParser:
         "--tags", nargs="+", metavar="TAG", help="a new artist's tag names (shorthand for --side tags TAG ...)"
     )
     recommend.add_argument(
-        "--side", nargs="+", action="append", metavar=("SOURCE", "KEY"),
+        "--side",
+        nargs="+",
+        action="append",
+        metavar=("SOURCE", "KEY"),
         help="a new artist's raw keys of one feature source (repeatable), e.g. --side taggers 2 17",
-    )  # fmt: skip
+    )
     recommend.add_argument("-k", "--top", type=int, default=10, help="how many artists (default 10)")
     recommend.add_argument(
-        "--method", choices=list(METHODS),
-        help="network_listeners (the listener network; the default when the run has it) or network (the softmax network)",
-    )  # fmt: skip
+        "--method",
+        choices=list(SERVABLE),
+        help="network_listeners (the listener network) or network (the softmax network); default: the run's served method",
+    )
     recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     compare = commands.add_parser(

@@ -1,4 +1,4 @@
-"""KMeans clusters of the artists' side information, and a cluster-aware baseline.
+"""KMeans clusters of the artists' side information (the cluster baseline's groups).
 
 The clusters are fitted on the train artists' ``content_vectors`` (unit rows, so
 Euclidean KMeans groups them by cosine); the number of clusters is the tried k
@@ -12,13 +12,12 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-import scipy.sparse as sp
 from sklearn.cluster import KMeans
 from sklearn.metrics import silhouette_score
 
 from artistrec import io
 from artistrec.errors import InputError
-from artistrec.evaluate import has_side_information, normalise_rows
+from artistrec.vectors import has_side_information, normalise_rows
 
 NO_CLUSTER = -1
 
@@ -66,28 +65,6 @@ def assign(vectors: np.ndarray, centroids: np.ndarray) -> np.ndarray:
     labels = np.argmax(vectors @ centroids.T, axis=1).astype(np.int64)
     labels[~has_side_information(vectors)] = NO_CLUSTER
     return labels
-
-
-def cluster_popularity_scores(
-    query_labels: np.ndarray, train_labels: np.ndarray, vote_rows: sp.csr_matrix
-) -> np.ndarray:
-    """The cluster baseline: the candidates most co-listened with the train artists of the query's cluster.
-
-    Each cluster's scores are the sum of its train artists' ``vote_rows`` (their
-    co-listening distributions or co-listened sets; one indicator-matrix product).
-    A query without a cluster, or whose cluster has no train artists, gets an
-    all-zero row, which ``rank`` turns into popularity order.
-    """
-    n_clusters = max(int(train_labels.max(initial=NO_CLUSTER)), int(query_labels.max(initial=NO_CLUSTER))) + 1
-    members = np.flatnonzero(train_labels != NO_CLUSTER)
-    membership = sp.csr_matrix(
-        (np.ones(members.shape[0], dtype=np.float32), (train_labels[members], members)),
-        shape=(n_clusters, train_labels.shape[0]),
-    )
-    per_cluster = np.zeros((n_clusters + 1, vote_rows.shape[1]), dtype=np.float32)
-    per_cluster[:n_clusters] = (membership @ vote_rows).toarray()
-    # The extra last row stays zero: label -1 indexes it.
-    return per_cluster[query_labels]
 
 
 def save_clusters(path: str | os.PathLike[str], artist_ids: np.ndarray, labels: np.ndarray, clusters: Clusters) -> None:

@@ -14,6 +14,7 @@ from typing import Any
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.layout import RunFolder
 
 log = logging.getLogger(__name__)
 
@@ -44,9 +45,9 @@ class Run:
 
 
 def metrics_file(path: str | Path) -> Path:
-    """A run is a ``metrics.json`` file or a folder holding one."""
+    """A run is a ``metrics.json`` file or a folder holding one (a run folder, or a kept copy's)."""
     path = Path(path)
-    return path / "metrics.json" if path.is_dir() else path
+    return Path(RunFolder(str(path)).metrics) if path.is_dir() else path
 
 
 def read_metrics(path: str | Path) -> dict[str, Any]:

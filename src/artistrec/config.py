@@ -157,7 +157,7 @@ def release_stale_locks(persistence: str | Path = ".snakemake") -> None:
     global _run_lock
     folder = Path(persistence)
     folder.mkdir(parents=True, exist_ok=True)
-    _run_lock = open(folder / "artistrec.run.lock", "a")  # kept open: the kernel drops the lock when this process dies
+    _run_lock = open(folder / "artistrec.run.lock", "a")  # noqa: SIM115  (kept open: the kernel drops the lock when this process dies)
     try:
         fcntl.flock(_run_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
     except BlockingIOError:

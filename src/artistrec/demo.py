@@ -24,9 +24,23 @@ import numpy as np
 import pandas as pd
 
 GENRES = (
-    "rock", "pop", "jazz", "metal", "folk", "techno", "hip-hop", "blues", "classical", "punk",
-    "soul", "reggae", "ambient", "country", "house", "indie",
-)  # fmt: skip
+    "rock",
+    "pop",
+    "jazz",
+    "metal",
+    "folk",
+    "techno",
+    "hip-hop",
+    "blues",
+    "classical",
+    "punk",
+    "soul",
+    "reggae",
+    "ambient",
+    "country",
+    "house",
+    "indie",
+)
 
 
 @dataclass(frozen=True)
@@ -70,23 +84,22 @@ def _pick(rng: np.random.Generator, weights: np.ndarray, groups: np.ndarray, siz
     return order[positions]
 
 
-def generate(spec: DemoSpec) -> dict[str, pd.DataFrame]:
-    """The raw tables: ``users_artists``, ``artists``, ``likes``, ``playlists``, ``user_tags``."""
-    rng = np.random.default_rng(spec.seed)
-    n_genres = spec.n_genres
-    artist_ids = np.arange(spec.n_artists, dtype=np.int64)
-    genre = rng.integers(0, n_genres, spec.n_artists)
-    popularity = (1.0 + rng.permutation(spec.n_artists)) ** -spec.popularity_exponent
-    flat = np.sqrt(popularity)
+def genre_name(genre: int) -> str:
+    """A genre's name: the ``GENRES`` in turn, numbered from the second round on."""
+    return f"{GENRES[genre % len(GENRES)]}{'' if genre < len(GENRES) else genre // len(GENRES)}"
 
-    # Listening: each listen comes from one of the user's genres with probability
-    # `taste`, else from the whole catalogue, popularity-weighted either way.
-    user_genres = rng.integers(0, n_genres, (spec.n_users, spec.genres_per_user))
+
+def listening(
+    rng: np.random.Generator, spec: DemoSpec, genre: np.ndarray, popularity: np.ndarray, user_genres: np.ndarray
+) -> pd.DataFrame:
+    """Each listen comes from one of the user's genres with probability ``taste``, else from the
+    whole catalogue, popularity-weighted either way.
+    """
     n_listens = rng.poisson(spec.listens_per_user, spec.n_users) + 1
     listen_user = np.repeat(np.arange(spec.n_users), n_listens)
     in_taste = rng.random(listen_user.shape[0]) < spec.taste
     taste_genre = user_genres[listen_user, rng.integers(0, spec.genres_per_user, listen_user.shape[0])]
-    per_genre = np.bincount(taste_genre[in_taste], minlength=n_genres)
+    per_genre = np.bincount(taste_genre[in_taste], minlength=spec.n_genres)
     listened = np.empty(listen_user.shape[0], dtype=np.int64)
     taste_rows = np.flatnonzero(in_taste)
     taste_draw = _pick(rng, popularity, genre, per_genre)
@@ -94,48 +107,55 @@ def generate(spec: DemoSpec) -> dict[str, pd.DataFrame]:
     listened[taste_rows[np.argsort(taste_genre[in_taste], kind="stable")]] = taste_draw
     free_rows = np.flatnonzero(~in_taste)
     listened[free_rows] = rng.choice(spec.n_artists, free_rows.shape[0], p=popularity / popularity.sum())
-    users_artists = pd.DataFrame({"user_id": listen_user, "artists": artist_ids[listened]}).drop_duplicates()
+    return pd.DataFrame({"user_id": listen_user, "artists": listened}).drop_duplicates()
 
-    # Side information is known only for part of the catalogue (cold artists often have none).
-    informed = rng.random(spec.n_artists) < spec.side_info_coverage
-    side_weight = np.where(informed, flat, 0.0)
 
-    def genre_draws(genres_of_rows: np.ndarray) -> np.ndarray:
-        """One artist per row: from the row's genre, or anywhere with probability `noise`."""
-        counts = np.bincount(genres_of_rows, minlength=n_genres)
-        draws = np.empty(genres_of_rows.shape[0], dtype=np.int64)
-        draws[np.argsort(genres_of_rows, kind="stable")] = _pick(rng, side_weight, genre, counts)
-        noisy = rng.random(genres_of_rows.shape[0]) < spec.noise
-        draws[noisy] = rng.choice(spec.n_artists, int(noisy.sum()), p=side_weight / side_weight.sum())
-        return draws
+def genre_draws(
+    rng: np.random.Generator, spec: DemoSpec, genre: np.ndarray, side_weight: np.ndarray, genres_of_rows: np.ndarray
+) -> np.ndarray:
+    """One artist per row: from the row's genre, or anywhere with probability ``noise``."""
+    counts = np.bincount(genres_of_rows, minlength=spec.n_genres)
+    draws = np.empty(genres_of_rows.shape[0], dtype=np.int64)
+    draws[np.argsort(genres_of_rows, kind="stable")] = _pick(rng, side_weight, genre, counts)
+    noisy = rng.random(genres_of_rows.shape[0]) < spec.noise
+    draws[noisy] = rng.choice(spec.n_artists, int(noisy.sum()), p=side_weight / side_weight.sum())
+    return draws
 
-    like_user = np.repeat(np.arange(spec.n_users), spec.likes_per_user)
-    like_genre = user_genres[like_user, rng.integers(0, spec.genres_per_user, like_user.shape[0])]
-    likes = pd.DataFrame({"artists": genre_draws(like_genre), "user_id": like_user}).drop_duplicates()
 
-    playlist_genre = rng.integers(0, n_genres, spec.n_playlists)
-    entry_playlist = np.repeat(np.arange(spec.n_playlists), spec.playlist_size)
-    playlists = pd.DataFrame(
-        {"artists": genre_draws(playlist_genre[entry_playlist]), "playlist_id": entry_playlist}
-    ).drop_duplicates()
-
-    tag_names = np.asarray(
-        [f"{GENRES[g % len(GENRES)]}{'' if g < len(GENRES) else g // len(GENRES)}-{t}" for g in range(n_genres) for t in range(spec.tags_per_genre)]
-    )
+def user_tags(rng: np.random.Generator, spec: DemoSpec, genre: np.ndarray, side_weight: np.ndarray) -> pd.DataFrame:
+    """Tag events: a user tags an artist with one of its genre's tags, or of any genre with probability ``noise``."""
+    tag_names = np.asarray([f"{genre_name(g)}-{t}" for g in range(spec.n_genres) for t in range(spec.tags_per_genre)])
     tag_user = rng.integers(0, spec.n_users, spec.tag_events)
     tag_artist = rng.choice(spec.n_artists, spec.tag_events, p=side_weight / side_weight.sum())
     on_genre = rng.random(spec.tag_events) >= spec.noise
-    tag_genre = np.where(on_genre, genre[tag_artist], rng.integers(0, n_genres, spec.tag_events))
+    tag_genre = np.where(on_genre, genre[tag_artist], rng.integers(0, spec.n_genres, spec.tag_events))
     tag = tag_genre * spec.tags_per_genre + rng.integers(0, spec.tags_per_genre, spec.tag_events)
-    user_tags = pd.DataFrame({"user_id": tag_user, "artists": tag_artist, "tag": tag_names[tag]}).drop_duplicates()
+    return pd.DataFrame({"user_id": tag_user, "artists": tag_artist, "tag": tag_names[tag]}).drop_duplicates()
 
-    artists = pd.DataFrame(
-        {"artists": artist_ids, "name": [f"{GENRES[g % len(GENRES)].title()} Artist {i}" for i, g in zip(artist_ids, genre)]}
-    )
+
+def generate(spec: DemoSpec) -> dict[str, pd.DataFrame]:
+    """The raw tables: ``users_artists``, ``artists``, ``likes``, ``playlists``, ``user_tags``."""
+    rng = np.random.default_rng(spec.seed)
+    artist_ids = np.arange(spec.n_artists, dtype=np.int64)
+    genre = rng.integers(0, spec.n_genres, spec.n_artists)
+    popularity = (1.0 + rng.permutation(spec.n_artists)) ** -spec.popularity_exponent
+    user_genres = rng.integers(0, spec.n_genres, (spec.n_users, spec.genres_per_user))
+    users_artists = listening(rng, spec, genre, popularity, user_genres)
+    # Side information is known only for part of the catalogue (cold artists often have none),
+    # with a flatter popularity than listening.
+    informed = rng.random(spec.n_artists) < spec.side_info_coverage
+    side_weight = np.where(informed, np.sqrt(popularity), 0.0)
+    like_user = np.repeat(np.arange(spec.n_users), spec.likes_per_user)
+    like_genre = user_genres[like_user, rng.integers(0, spec.genres_per_user, like_user.shape[0])]
+    likes = pd.DataFrame({"artists": genre_draws(rng, spec, genre, side_weight, like_genre), "user_id": like_user})
+    playlist_genre = rng.integers(0, spec.n_genres, spec.n_playlists)
+    entry_playlist = np.repeat(np.arange(spec.n_playlists), spec.playlist_size)
+    playlist_artists = genre_draws(rng, spec, genre, side_weight, playlist_genre[entry_playlist])
+    names = [f"{GENRES[g % len(GENRES)].title()} Artist {i}" for i, g in zip(artist_ids, genre)]
     return {
         "users_artists": users_artists,
-        "artists": artists,
-        "likes": likes,
-        "playlists": playlists,
-        "user_tags": user_tags,
+        "artists": pd.DataFrame({"artists": artist_ids, "name": names}),
+        "likes": likes.drop_duplicates(),
+        "playlists": pd.DataFrame({"artists": playlist_artists, "playlist_id": entry_playlist}).drop_duplicates(),
+        "user_tags": user_tags(rng, spec, genre, side_weight),
     }

@@ -41,9 +41,12 @@ def unpack_checked(archive: Path, md5: str, folder: Path) -> None:
         if missing:  # checked before writing anything, so a bad archive leaves no partial folder
             raise InputError(str(archive), missing[0], "is not in the archive", "download the original archive")
         for member in MEMBERS:
-            with bundle.open(names[member]) as source, io.atomic_path(folder / member) as tmp:
-                with open(tmp, "wb") as target:
-                    shutil.copyfileobj(source, target)
+            with (
+                bundle.open(names[member]) as source,
+                io.atomic_path(folder / member) as tmp,
+                open(tmp, "wb") as target,
+            ):
+                shutil.copyfileobj(source, target)
     log.info("unpacked %s (md5 %s) into %s", archive.name, actual, folder)
 
 

@@ -139,8 +139,12 @@ def fit_svd(
     vectors = np.asarray(weighted @ svd.components_.T, dtype=np.float32)
     log.info(
         "%s: SVD %d -> %d dims on %d train artists, explained variance %.3f",
-        source, n_keys, dim, fit_rows.shape[0], float(svd.explained_variance_ratio_.sum()),
-    )  # fmt: skip
+        source,
+        n_keys,
+        dim,
+        fit_rows.shape[0],
+        float(svd.explained_variance_ratio_.sum()),
+    )
     return SvdFeatures(
         artist_ids=matrix.artist_ids,
         vectors=vectors,

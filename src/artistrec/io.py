@@ -19,9 +19,9 @@ from typing import Any
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 
-import numpy as np
-import pandas as pd
-import scipy.sparse as sp
+import numpy as np  # noqa: E402  (after the umask is read)
+import pandas as pd  # noqa: E402
+import scipy.sparse as sp  # noqa: E402
 
 
 @contextlib.contextmanager

@@ -32,7 +32,7 @@ import scipy.sparse as sp
 
 from artistrec import io
 from artistrec.errors import InputError
-from artistrec.evaluate import has_side_information
+from artistrec.vectors import has_side_information
 
 log = logging.getLogger(__name__)
 
@@ -105,7 +105,9 @@ HEADS = {
 }
 
 
-def build_model(train_inputs: np.ndarray, n_outputs: int, settings: TrainSettings, head: str = "candidates") -> keras.Model:
+def build_model(
+    train_inputs: np.ndarray, n_outputs: int, settings: TrainSettings, head: str = "candidates"
+) -> keras.Model:
     """Normalization (adapted on train artists) -> ReLU tower with dropout -> one logit per output of ``head``."""
     normalise = keras.layers.Normalization(name="normalise")
     normalise.adapt(train_inputs)
@@ -262,6 +264,70 @@ def reseed_dropout(model: keras.Model, seed: int, epoch: int) -> None:
             generator.state.assign(np.array([seed + depth, epoch << 32], dtype=generator.state.dtype))
 
 
+def start_or_resume(
+    checkpoints: Checkpoints, expected: str, x_train: np.ndarray, n_outputs: int, settings: TrainSettings, head: str
+) -> tuple[keras.Model, TrainState]:
+    """A new model, or the checkpointed one of an interrupted training with the same fingerprint."""
+    state = checkpoints.load(expected)
+    if state is None:
+        return build_model(x_train, n_outputs, settings, head), TrainState(fingerprint=expected)
+    log.info("resuming from the checkpoint of epoch %d", state.epoch + 1)
+    return keras.models.load_model(checkpoints.model_file(state.epoch)), state
+
+
+def fit_epoch(
+    model: keras.Model,
+    x_train: np.ndarray,
+    y_train: sp.csr_matrix,
+    valid: TargetBatches | None,
+    settings: TrainSettings,
+    epoch: int,
+) -> dict[str, float]:
+    """One epoch in ``epoch_order`` with ``reseed_dropout``; its row of the history."""
+    started = time.perf_counter()
+    batches = TargetBatches(x_train, y_train, epoch_order(x_train.shape[0], settings.seed, epoch), settings.batch_size)
+    reseed_dropout(model, settings.seed, epoch)
+    result = model.fit(
+        batches,
+        validation_data=valid,
+        initial_epoch=epoch,
+        epochs=epoch + 1,
+        shuffle=False,  # the order is epoch_order's; Keras would shuffle batches from global state
+        callbacks=[ProgressLog(epoch, len(batches))],
+        verbose=0,
+    ).history
+    return {
+        "epoch": epoch + 1,
+        "loss": float(result["loss"][-1]),
+        "val_loss": float(result.get("val_loss", [math.nan])[-1]),
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+
+
+def training_data(
+    train_inputs: np.ndarray,
+    train_targets: sp.csr_matrix,
+    valid_inputs: np.ndarray,
+    valid_targets: sp.csr_matrix,
+    head: str,
+) -> tuple[np.ndarray, sp.csr_matrix, np.ndarray, sp.csr_matrix]:
+    """The ``trainable`` train and valid rows; no train row at all is an error."""
+    x_train, y_train = trainable(train_inputs, train_targets)
+    x_valid, y_valid = trainable(valid_inputs, valid_targets)
+    if x_train.shape[0] == 0:
+        raise InputError(
+            "targets",
+            "rows",
+            f"no train artist has both side information and a non-empty target ({head})",
+            "use more data",
+        )
+    log.info(
+        "%d train and %d valid artists with side information and non-empty targets, %d inputs, %d %s",
+        *(x_train.shape[0], x_valid.shape[0], x_train.shape[1], y_train.shape[1], head),
+    )
+    return x_train, y_train, x_valid, y_valid
+
+
 def train(
     train_inputs: np.ndarray,
     train_targets: sp.csr_matrix,
@@ -279,47 +345,17 @@ def train(
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
     log.info("training on %s", describe_device(settings.require_gpu))
-    x_train, y_train = trainable(train_inputs, train_targets)
-    x_valid, y_valid = trainable(valid_inputs, valid_targets)
-    if x_train.shape[0] == 0:
-        raise InputError(
-            "targets", "rows", f"no train artist has both side information and a non-empty target ({head})", "use more data"
-        )
-    log.info(
-        "%d train and %d valid artists with side information and non-empty targets, %d inputs, %d %s",
-        x_train.shape[0], x_valid.shape[0], x_train.shape[1], y_train.shape[1], head,
-    )  # fmt: skip
+    x_train, y_train, x_valid, y_valid = training_data(train_inputs, train_targets, valid_inputs, valid_targets, head)
     checkpoints = Checkpoints(checkpoint_folder)
     expected = fingerprint(settings, head, x_train, y_train, x_valid, y_valid)
-    state = checkpoints.load(expected)
-    if state is None:
-        state = TrainState(fingerprint=expected)
-        model = build_model(x_train, y_train.shape[1], settings, head)
-    else:
-        log.info("resuming from the checkpoint of epoch %d", state.epoch + 1)
-        model = keras.models.load_model(checkpoints.model_file(state.epoch))
-    valid_batches = TargetBatches(x_valid, y_valid, np.arange(x_valid.shape[0]), settings.batch_size)
+    model, state = start_or_resume(checkpoints, expected, x_train, y_train.shape[1], settings, head)
+    valid = (
+        TargetBatches(x_valid, y_valid, np.arange(x_valid.shape[0]), settings.batch_size) if x_valid.shape[0] else None
+    )
     monitor = "val_loss" if x_valid.shape[0] else "loss"
     while state.epoch + 1 < settings.max_epochs and state.epoch - state.best_epoch < settings.patience:
         epoch = state.epoch + 1
-        started = time.perf_counter()
-        batches = TargetBatches(x_train, y_train, epoch_order(x_train.shape[0], settings.seed, epoch), settings.batch_size)
-        reseed_dropout(model, settings.seed, epoch)
-        result = model.fit(
-            batches,
-            validation_data=valid_batches if x_valid.shape[0] else None,
-            initial_epoch=epoch,
-            epochs=epoch + 1,
-            shuffle=False,  # the order is epoch_order's; Keras would shuffle batches from global state
-            callbacks=[ProgressLog(epoch, len(batches))],
-            verbose=0,
-        ).history
-        row = {
-            "epoch": epoch + 1,
-            "loss": float(result["loss"][-1]),
-            "val_loss": float(result.get("val_loss", [math.nan])[-1]),
-            "seconds": round(time.perf_counter() - started, 3),
-        }
+        row = fit_epoch(model, x_train, y_train, valid, settings, epoch)
         state.history.append(row)
         state.epoch = epoch
         improved = row[monitor] < state.best_val_loss
@@ -328,8 +364,13 @@ def train(
         checkpoints.save(model, state, improved)
         log.info(
             "epoch %d/%d loss=%.5f val_loss=%.5f %.1fs%s",
-            epoch + 1, settings.max_epochs, row["loss"], row["val_loss"], row["seconds"], " (best)" if improved else "",
-        )  # fmt: skip
+            epoch + 1,
+            settings.max_epochs,
+            row["loss"],
+            row["val_loss"],
+            row["seconds"],
+            " (best)" if improved else "",
+        )
     model.load_weights(checkpoints.best_file(state.best_epoch))
     log.info("restored the weights of epoch %d (%s %.5f)", state.best_epoch + 1, monitor, state.best_val_loss)
     return model, state.history
@@ -349,7 +390,10 @@ def load_model(path: str | Path, n_candidates: int | None = None, n_users: int |
     """
     model = keras.models.load_model(path, compile=False, safe_mode=True)
     width = int(model.output_shape[-1])
-    for expected, outputs, source in ((n_candidates, "candidates", "candidates.txt"), (n_users, "users", "the listening table")):
+    for expected, outputs, source in (
+        (n_candidates, "candidates", "candidates.txt"),
+        (n_users, "users", "the listening table"),
+    ):
         if expected is not None and width != expected:
             raise InputError(
                 str(path),

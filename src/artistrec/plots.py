@@ -13,14 +13,14 @@ import matplotlib
 
 matplotlib.use("Agg")  # no display on cluster nodes or in CI
 
-import matplotlib.pyplot as plt  # noqa: E402  (after the backend is chosen)
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
-from matplotlib.figure import Figure  # noqa: E402
-from matplotlib.ticker import MaxNLocator  # noqa: E402
+import matplotlib.pyplot as plt
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
-from artistrec import io  # noqa: E402
-from artistrec.evaluate import K_VALUES  # noqa: E402
+from artistrec import io
+from artistrec.metrics import K_VALUES
 
 plt.rcParams["svg.hashsalt"] = "artistrec"
 
@@ -97,9 +97,13 @@ def long_tail_figure(listener_counts: np.ndarray, is_candidate: np.ndarray) -> F
     ranks = np.arange(1, listener_counts.shape[0] + 1)
     axes.plot(ranks, listener_counts, color="lightgrey", linewidth=2, label="all artists")
     axes.scatter(
-        ranks[is_candidate], listener_counts[is_candidate], s=6, color="tab:orange", zorder=3,
+        ranks[is_candidate],
+        listener_counts[is_candidate],
+        s=6,
+        color="tab:orange",
+        zorder=3,
         label=f"{int(is_candidate.sum())} candidates",
-    )  # fmt: skip
+    )
     if is_candidate.any():
         cut_off = listener_counts[is_candidate].min()
         axes.axhline(cut_off, color="tab:red", linestyle="--", label=f"cut-off: {int(cut_off)} listeners")

@@ -6,10 +6,10 @@ its key-count row is weighted exactly as the SVD step weighted the train artists
 (with the stored IDF and mean row length) and projected with the stored SVD components; sources it says
 nothing about get zero vectors, as for a test artist without that side information.
 
-The listener network (``network_listeners``, the best method on Last.fm-2k) then
-scores the candidates through the users it predicts will listen, the artist's own
-users of the run's user source (its taggers) adding their listening rates, exactly
-as the run's evaluate step did; the softmax network (``network``) scores them
+The run's served method (``run.json``) or the one asked then scores the candidates
+exactly as the run's evaluate step did: the listener network (``network_listeners``)
+through the users it predicts will listen, the artist's own users of the run's user
+source (its taggers) adding their listening rates; the softmax network (``network``)
 directly.
 """
 
@@ -25,14 +25,15 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from artistrec import io
-from artistrec import listeners as nl
+from artistrec import io, methods
 from artistrec.errors import InputError
-from artistrec.evaluate import probabilities, sigmoid
 from artistrec.features import WeightingStats, weigh
+from artistrec.layout import RunFolder
 from artistrec.matrices import listeners, positions, source_users
+from artistrec.methods import listeners as nl
 from artistrec.split import all_artists, read_split
 from artistrec.variants import model_inputs
+from artistrec.vectors import probabilities, sigmoid
 
 
 @dataclass(frozen=True)
@@ -145,44 +146,50 @@ def top_similar(
     )
 
 
-# What each method's network predicts, and so what ``score`` means.
-METHODS = {
-    "network_listeners": "listeners",  # the chance that some likely listener of the artist listens to the candidate
-    "network": "default",  # the softmax probability over the candidates
-}
+# The methods ``artistrec recommend`` can serve, in registry order.
+SERVABLE = {method.name: method for method in methods.METHODS if method.servable}
 
 
 class ResultsFolder:
     """What a run folder (``results/{dataset}/split-{seed}``) offers to the recommend command.
 
-    ``method`` is ``network_listeners`` (the listener network, the best method on
-    Last.fm-2k) or ``network`` (the softmax network); None: the listener network
-    when the run has one. The model's ``inputs.json`` names its feature sources and
-    SVD files in input order. The network (and with it TensorFlow) is loaded on
-    first use, so a mistyped artist or tag is reported at once.
+    ``method`` is one of ``SERVABLE``: ``network_listeners`` (the listener network)
+    or ``network`` (the softmax network); None: the run's served method, the one
+    with the best valid MAP@10 (its ``run.json``). The model's ``inputs.json`` names
+    its feature sources and SVD files in input order. The network (and with it
+    TensorFlow) is loaded on first use, so a mistyped artist or tag is reported at once.
     """
 
     def __init__(self, folder: str | Path, method: str | None = None) -> None:
         self.folder = Path(folder)
-        if method is None:
-            method = "network_listeners" if self.model_path("network_listeners").is_file() else "network"
-        self.method = method
-        self.model_file = self.model_path(method)
+        self.run = RunFolder(str(self.folder))
+        self.method = self.record["served_method"]["name"] if method is None else method
+        self.model_file = Path(self.run.model(SERVABLE[self.method].models(self.plan)[0]))
         if not self.model_file.is_file():
-            fix = "give a run folder such as results/lastfm-2k/split-42 of a finished run"
-            if method == "network_listeners":
-                fix = "run with methods.network_listeners: true, or ask --method network"
-            raise InputError(str(self.folder), str(self.model_file.relative_to(self.folder)), "is missing", fix)
-        self.candidates = io.read_ids(self.folder / "candidates.txt")
-        self.data = self.folder.parent / "data"
-        self.artists_file = self.data / "artists.parquet"
+            fix = f"run with methods.{self.method}: true, or ask --method network"
+            raise InputError(str(self.folder), self.run.relative(self.model_file), "is missing", fix)
+        self.candidates = io.read_ids(self.run.candidates)
+        self.artists_file = Path(self.run.dataset.artists)
         self.artists = io.read_parquet(self.artists_file)
         self.names = self.artists.set_index("artist_id")["name"]
         self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
         self.available = {source.name: source for source in self.sources}
 
-    def model_path(self, method: str) -> Path:
-        return self.folder / "models" / METHODS[method] / "model.h5"
+    @functools.cached_property
+    def record(self) -> dict[str, Any]:
+        """The run's ``run.json``, written by its evaluate step."""
+        if not Path(self.run.record).is_file():
+            raise InputError(
+                str(self.folder),
+                "run.json",
+                "is missing: not a finished run",
+                "give a finished run folder such as results/demo/split-42, or finish this run",
+            )
+        return io.read_json(self.run.record)
+
+    @functools.cached_property
+    def plan(self) -> methods.Plan:
+        return methods.Plan.from_params(self.record["plan"])
 
     @functools.cached_property
     def model(self) -> Any:
@@ -193,31 +200,27 @@ class ResultsFolder:
                 return load_model(self.model_file, n_users=self.listening.candidate_listen.shape[1])
             return load_model(self.model_file, n_candidates=self.candidates.shape[0])
 
-    @functools.cached_property
+    @property
     def user_source(self) -> str | None:
         """The run's source keyed by user id (its taggers, likers), as its evaluate step recorded it."""
-        metrics_file = self.folder / "metrics.json"
-        metrics = io.read_json(metrics_file) if metrics_file.is_file() else {}
-        if "user_source" not in metrics:
-            raise InputError(
-                str(metrics_file), "user_source", "is missing: the listener network scores as the run's evaluate step did",
-                "finish the run (or re-run its evaluate step), or ask --method network",
-            )  # fmt: skip
-        return metrics["user_source"]
+        return self.plan.user_source
 
     @functools.cached_property
     def interactions(self) -> pd.DataFrame:
-        return io.read_parquet(self.data / "interactions.parquet")
+        return io.read_parquet(self.run.dataset.interactions)
 
     @functools.cached_property
     def listening(self) -> nl.ListenerScores:
         """Candidates scored through listeners exactly as the run's evaluation scored them."""
-        parts = read_split({part: str(self.folder / "split" / f"{part}.txt") for part in ("train", "valid", "test")})
+        parts = read_split(self.run.split())
         artist_ids = all_artists(parts)
         users = None
         if self.user_source is not None:
-            users = source_users(io.read_parquet(self.data / f"features_{self.user_source}.parquet"), self.interactions, artist_ids)
-        return nl.ListenerScores(listeners(self.interactions, artist_ids), artist_ids, self.candidates, parts["train"], users)
+            features = io.read_parquet(self.run.dataset.features(self.user_source))
+            users = source_users(features, self.interactions, artist_ids)
+        return nl.ListenerScores(
+            listeners(self.interactions, artist_ids), artist_ids, self.candidates, parts["train"], users
+        )
 
     def artist_input(self, artist_id: int) -> np.ndarray:
         return np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
@@ -227,17 +230,21 @@ class ResultsFolder:
         unknown = sorted(set(given) - set(self.available))
         if unknown:
             raise InputError(
-                str(self.model_file.with_name("inputs.json")), "source", f"{unknown[0]!r} is not a feature source of this run",
+                str(self.model_file.with_name("inputs.json")),
+                "source",
+                f"{unknown[0]!r} is not a feature source of this run",
                 f"use one of {', '.join(self.available)}",
-            )  # fmt: skip
+            )
         projected = {
             name: project(self.available[name], key_row(self.available[name], keys)) for name, keys in given.items()
         }
         if not any(vector.any() for vector in projected.values()):
             raise InputError(
-                str(self.folder / "svd"), "keys", "none of the given keys occurs among the train artists",
+                str(self.folder / "svd"),
+                "keys",
+                "none of the given keys occurs among the train artists",
                 "give keys the train artists have",
-            )  # fmt: skip
+            )
         return np.hstack([projected.get(s.name, np.zeros((1, s.dim), np.float32)) for s in self.sources])
 
     def linked_users(self, artist_id: int | None, given: dict[str, list[str]]) -> sp.csr_matrix | None:
@@ -288,7 +295,7 @@ def recommend(
     method: str | None = None,
 ) -> dict[str, Any]:
     """Top-``k`` similar artists to a known artist (id or name) or to a new artist's side information,
-    by ``method`` (a key of ``METHODS``; None: ``network_listeners`` when the run has it).
+    by ``method`` (a key of ``SERVABLE``; None: the run's served method).
     """
     run = ResultsFolder(folder, method)
     if artist is not None:

@@ -22,16 +22,24 @@ from artistrec import io, plots
 from artistrec.candidates import by_popularity
 from artistrec.compare import INTERVAL_KEY, METRIC_LABELS
 from artistrec.matrices import listeners, positions, unique_ids
-from artistrec.recommend import METHODS
 from artistrec.targets import co_listen
 
 log = logging.getLogger(__name__)
 
 # The packages whose versions decide the results, in the order the report lists them.
 MAIN_PACKAGES = (
-    "artistrec", "snakemake", "tensorflow", "keras", "numpy", "scipy", "scikit-learn",
-    "pandas", "pyarrow", "h5py", "matplotlib",
-)  # fmt: skip
+    "artistrec",
+    "snakemake",
+    "tensorflow",
+    "keras",
+    "numpy",
+    "scipy",
+    "scikit-learn",
+    "pandas",
+    "pyarrow",
+    "h5py",
+    "matplotlib",
+)
 STYLE = """
 body { font-family: sans-serif; font-size: 14px; margin: 1em; }
 table { border-collapse: collapse; margin-bottom: 1.5em; }
@@ -45,7 +53,7 @@ pre { background: #f6f6f6; padding: 0.8em; }
 
 def html_page(title: str, body: str) -> str:
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\">\n<head>\n<meta charset=\"utf-8\">\n"
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
         f"<title>{html.escape(title)}</title>\n<style>{STYLE}</style>\n</head>\n"
         f"<body>\n<h2>{html.escape(title)}</h2>\n{body}\n</body>\n</html>\n"
     )
@@ -63,7 +71,7 @@ def html_table(
             css = "" if cell_classes is None else cell_classes.iat[i, j]
             opening = f'<td class="{css}">' if css else "<td>"
             cells.append(f"{opening}{html.escape(str(value))}</td>")
-        css = f" class=\"{row_classes[i]}\"" if row_classes and row_classes[i] else ""
+        css = f' class="{row_classes[i]}"' if row_classes and row_classes[i] else ""
         rows.append(f"<tr{css}>{''.join(cells)}</tr>")
     return f"<table>\n<tr>{head}</tr>\n" + "\n".join(rows) + "\n</table>"
 
@@ -145,13 +153,18 @@ def examples_table(
             counts(truth.to_numpy()),
         ),
         columns=[
-            "rank", f"recommended by {method}", "shared listeners", "most co-listened artists", "shared listeners"
-        ],  # fmt: skip
+            "rank",
+            f"recommended by {method}",
+            "shared listeners",
+            "most co-listened artists",
+            "shared listeners",
+        ],
     )
     return table, ["hit" if i < rec_shared.shape[0] and rec_shared[i] > 0 else "" for i in range(n_rows)]
 
 
 def examples_step(
+    record_file: str,
     recommendations_file: str,
     interactions_file: str,
     artists_file: str,
@@ -160,8 +173,8 @@ def examples_step(
     top: int,
     out: str,
 ) -> None:
-    """Side by side, for the best-known test artists: what ``artistrec recommend``'s method recommends
-    (``network_listeners``, or the softmax network when it is off) and who is co-listened.
+    """Side by side, for the best-known test artists: what the run's served method (``run.json``,
+    the method ``artistrec recommend`` asks by default) recommends and who is co-listened.
     """
     interactions = io.read_parquet(interactions_file)
     artist_ids = unique_ids(interactions["artist_id"].to_numpy())
@@ -170,7 +183,7 @@ def examples_step(
     listen = listeners(interactions, artist_ids)
     shared = co_listen(listen, positions(chosen, artist_ids), np.arange(artist_ids.shape[0])).tocoo()
     recommendations = pd.read_csv(recommendations_file)
-    method = next(m for m in METHODS if (recommendations["method"] == m).any())
+    method = io.read_json(record_file)["served_method"]["name"]
     shown = recommendations.loc[recommendations["method"] == method].sort_values(["artist_id", "rank"])
     sections = []
     for row, artist in enumerate(chosen):

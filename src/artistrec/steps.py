@@ -14,7 +14,6 @@ import numpy as np
 import pandas as pd
 
 from artistrec import demo, io
-from artistrec import evaluate as ev
 from artistrec.candidates import select_candidates
 from artistrec.clusters import assign, fit_clusters, save_clusters
 from artistrec.datasets import demo as demo_dataset
@@ -23,9 +22,12 @@ from artistrec.errors import InputError
 from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
+from artistrec.methods import METHODS
+from artistrec.neighbours import nearest_train_artists, simplest_first, tune_neighbours
 from artistrec.split import all_artists, read_split, split_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
+from artistrec.vectors import content_vectors, has_side_information
 
 log = logging.getLogger(__name__)
 
@@ -46,8 +48,10 @@ def ingest_listening(dataset: str, raw: dict[str, Any], interactions_out: str, a
     interactions, artists = get_dataset(dataset).read_listening(raw)
     log.info(
         "interactions: %d listening pairs, %d users, %d artists",
-        len(interactions), interactions["user_id"].nunique(), interactions["artist_id"].nunique(),
-    )  # fmt: skip
+        len(interactions),
+        interactions["user_id"].nunique(),
+        interactions["artist_id"].nunique(),
+    )
     io.write_parquet(artists_out, names_for(interactions["artist_id"].to_numpy(), artists))
     io.write_parquet(interactions_out, interactions)
 
@@ -63,7 +67,9 @@ def ingest_feature(dataset: str, raw: dict[str, Any], source: str, interactions_
         raise InputError(
             source, "artist_id", "no artist of this source appears in the listening table", "check its artist ids"
         )
-    log.info("%s: %d rows, %d artists, %d keys", source, len(table), table["artist_id"].nunique(), table["key"].nunique())
+    log.info(
+        "%s: %d rows, %d artists, %d keys", source, len(table), table["artist_id"].nunique(), table["key"].nunique()
+    )
     io.write_parquet(out, table)
 
 
@@ -87,17 +93,28 @@ def candidates(interactions_file: str, train_file: str, n_candidates: int, out: 
 
 
 def svd(
-    features_file: str, split_files: dict[str, str], dataset: str, source: str, dim: int, weighting: str, seed: int, out: str
+    features_file: str,
+    split_files: dict[str, str],
+    dataset: str,
+    source: str,
+    dim: int,
+    weighting: str,
+    seed: int,
+    out: str,
 ) -> None:
     parts = read_split(split_files)
     matrix = source_matrix(io.read_parquet(features_file), all_artists(parts))
     fitted = fit_svd(matrix, parts["train"], dim, weighting, seed, source, dataset)
-    without = int((~ev.has_side_information(fitted.vectors)).sum())
-    log.info("%s: %d of %d artists have no side information (zero vectors)", source, without, matrix.artist_ids.shape[0])
+    without = int((~has_side_information(fitted.vectors)).sum())
+    log.info(
+        "%s: %d of %d artists have no side information (zero vectors)", source, without, matrix.artist_ids.shape[0]
+    )
     save_svd(out, fitted, weighting)
 
 
-def targets(interactions_file: str, split_files: dict[str, str], candidates_file: str, out: str, valid_out: str) -> None:
+def targets(
+    interactions_file: str, split_files: dict[str, str], candidates_file: str, out: str, valid_out: str
+) -> None:
     parts = read_split(split_files)
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
@@ -133,7 +150,7 @@ def tune_knn(
 
     Artists without side information get popularity order whatever the setting, so
     they shift every setting alike; ties go to the smaller dim, then
-    ``ev.simplest_first``. The neighbours are searched once per dim, for the largest k.
+    ``simplest_first``. The neighbours are searched once per dim, for the largest k.
     """
     parts = read_split(split_files)
     chosen = io.read_ids(candidates_file)
@@ -142,16 +159,20 @@ def tune_knn(
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
     table = []
     for dim, files in sorted(knn_svd_files.items()):
-        neighbours = ev.nearest_train_artists(
-            ev.content_vectors([stack_vectors([path], parts["valid"]) for path in files]),
-            ev.content_vectors([stack_vectors([path], parts["train"]) for path in files]),
+        neighbours = nearest_train_artists(
+            content_vectors([stack_vectors([path], parts["valid"]) for path in files]),
+            content_vectors([stack_vectors([path], parts["train"]) for path in files]),
             max(ks),
         )
-        by_setting = ev.tune_neighbours(listen, artist_ids, parts["valid"], chosen, neighbours, targets, ks, powers, votes)
+        by_setting = tune_neighbours(listen, artist_ids, parts["valid"], chosen, neighbours, targets, ks, powers, votes)
         for (k, power, kind), result in by_setting.items():
             table.append({"dim": dim, "k": int(k), "power": float(power), "votes": kind, **result})
-            log.info("content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", dim, k, power, kind, result["map@10"])
-    best = max(table, key=lambda row: (row["map@10"], -row["dim"], *ev.simplest_first(row["k"], row["power"], row["votes"])))
+            log.info(
+                "content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", dim, k, power, kind, result["map@10"]
+            )
+    best = max(
+        table, key=lambda row: (row["map@10"], -row["dim"], *simplest_first(row["k"], row["power"], row["votes"]))
+    )
     io.write_json(
         out,
         {
@@ -162,11 +183,13 @@ def tune_knn(
     log.info("chosen: dim %d, k %d, power %g, votes %s", best["dim"], best["k"], best["power"], best["votes"])
 
 
-def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], seed: int, out: str, summary_out: str) -> None:
+def clusters(
+    svd_files: list[str], split_files: dict[str, str], ks: list[int], seed: int, out: str, summary_out: str
+) -> None:
     """KMeans on train artists' content vectors, k chosen by silhouette; every artist gets a label."""
     parts = read_split(split_files)
     artist_ids = all_artists(parts)
-    vectors = ev.content_vectors([stack_vectors([path], artist_ids) for path in svd_files])
+    vectors = content_vectors([stack_vectors([path], artist_ids) for path in svd_files])
     train_vectors = vectors[positions(parts["train"], artist_ids)]
     fitted = fit_clusters(train_vectors, ks, seed)
     labels = assign(vectors, fitted.centroids)
@@ -179,12 +202,6 @@ def clusters(svd_files: list[str], split_files: dict[str, str], ks: list[int], s
     log.info("k=%d by silhouette (%s)", fitted.k, ", ".join(f"{k}: {v:.3f}" for k, v in fitted.silhouettes.items()))
 
 
-NETWORK_METHODS = (
-    "network", "network_ensemble", "network_knn", "network_embedding_knn", "network_knn_user_listening", "network_listeners",
-)  # fmt: skip
-BASELINES = (
-    "content_knn", "content_knn_user_listening", "content_knn_listeners", "user_listening", "cluster_popularity", "popularity",
-)  # fmt: skip
 SUBSET_TITLES = {
     "all": "All test artists",
     "with_side_information": "Test artists with side information",
@@ -195,9 +212,12 @@ SUBSET_TITLES = {
 def seeds_summary(metrics_files: list[str], out: str, table_out: str) -> None:
     """Mean and std over split seeds of every method's metrics, and each network method against the best baseline."""
     summary = aggregate([io.read_json(path) for path in metrics_files])
-    methods = summary["subsets"]["all"]
-    baselines = [b for b in BASELINES if b in methods]
-    summary["comparisons"] = {m: comparisons(summary, m, baselines) for m in NETWORK_METHODS if m in methods}
+    rows = summary["subsets"]["all"]
+    baselines = [row for method in METHODS if method.kind == "baseline" for row in rows if method.owns(row)]
+    compared = [
+        row for method in METHODS if method.kind == "network" and method.compared for row in rows if method.owns(row)
+    ]
+    summary["comparisons"] = {row: comparisons(summary, row, baselines) for row in compared}
     lines = [f"# {summary['dataset']}: mean ± std over split seeds {', '.join(map(str, summary['split_seeds']))}", ""]
     for subset, title in SUBSET_TITLES.items():
         if not summary["subsets"][subset]:
@@ -237,7 +257,11 @@ def sweep_summary(
             points[f"{axis}-{value}"] = {"axis": axis, "value": value, "file": file}
     table = sweep_table(
         {
-            name: {"axis": p["axis"], "value": p["value"], **{key: io.read_json(p["file"])[key] for key in ("valid", "epochs")}}
+            name: {
+                "axis": p["axis"],
+                "value": p["value"],
+                **{key: io.read_json(p["file"])[key] for key in ("valid", "epochs")},
+            }
             for name, p in points.items()
         },
         defaults,

@@ -19,7 +19,7 @@ from matplotlib.patches import Patch
 
 from artistrec import io
 from artistrec.compare import METRIC_LABELS
-from artistrec.evaluate import K_VALUES
+from artistrec.metrics import K_VALUES
 
 MAP_KEYS = tuple(f"map@{k}" for k in K_VALUES)
 ALL = "all"

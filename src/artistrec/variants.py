@@ -24,6 +24,7 @@ from typing import Any
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.layout import RunFolder
 
 DEFAULT = "default"
 SWEEP_AXES = ("dim", "weighting", "tower", "dropout", "lr")
@@ -83,15 +84,13 @@ def sweep_points(config: dict[str, Any], dataset: str) -> dict[str, tuple[str, s
     return points
 
 
-def ablation_variants(config: dict[str, Any], dataset: str) -> list[str]:
-    """``only-{source}`` for each source, when the dataset has more than one."""
-    sources = list(config["datasets"][dataset]["features"])
+def ablation_variants(sources: list[str]) -> list[str]:
+    """``only-{source}`` for each source, when there is more than one."""
     return [f"only-{source}" for source in sources] if len(sources) > 1 else []
 
 
-def ensemble_members(config: dict[str, Any]) -> list[str]:
-    """The variants averaged by ``network_ensemble`` (empty when it is off)."""
-    size = config["methods"]["network_ensemble"]
+def ensemble_members(size: int) -> list[str]:
+    """The variants averaged by a ``network_ensemble`` of ``size`` (empty when it is off)."""
     return [DEFAULT, *(f"member-{i}" for i in range(1, size))] if size > 1 else []
 
 
@@ -114,7 +113,7 @@ def variant_settings(config: dict[str, Any], dataset: str, variant: str) -> Vari
             "variant",
             variant,
             "is neither default, only-<source>, member-<i> nor a point of the config's sweep grid",
-            f"use one of: {', '.join([*sweep_points(config, dataset), *ablation_variants(config, dataset), 'member-<i>'])}",
+            f"use one of: {', '.join([*sweep_points(config, dataset), *ablation_variants(list(features)), 'member-<i>'])}",
         )
     if axis == "dim":
         features = {source: {**settings, "dim": int(value)} for source, settings in features.items()}
@@ -129,12 +128,13 @@ def variant_settings(config: dict[str, Any], dataset: str, variant: str) -> Vari
     return Variant(features, model)
 
 
-def run_folder_of(model_file: str | Path) -> Path:
-    """The run folder (``results/{dataset}/split-{seed}``) of ``models/{variant}/model.h5``."""
-    return Path(model_file).parents[2]
-
-
 def model_inputs(model_file: str | Path) -> list[tuple[str, Path]]:
     """(source, SVD file) of each input block of a trained variant, in input order (its ``inputs.json``)."""
+    run = RunFolder.of_model(model_file)
     inputs = io.read_json(Path(model_file).with_name("inputs.json"))
-    return [(entry["source"], run_folder_of(model_file) / entry["svd"]) for entry in inputs]
+    return [(entry["source"], Path(run.path(entry["svd"]))) for entry in inputs]
+
+
+def input_files(model_file: str | Path) -> list[str]:
+    """The SVD files a trained variant reads, in input order (its ``inputs.json``)."""
+    return [str(path) for _, path in model_inputs(model_file)]

@@ -7,9 +7,9 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from artistrec import config as artistrec_config
-from artistrec import datasets
-from artistrec import variants
+from artistrec import datasets, methods, variants
 from artistrec.errors import InputError
+from artistrec.layout import DatasetFolder, RunFolder, results_path
 
 artistrec_config.export_package_path()
 if workflow.is_main_process:
@@ -49,34 +49,23 @@ def settings(*keys):
     return dict(sorted(section.items()))
 
 
-def results(dataset, *parts):
-    return os.path.join("results", dataset, *parts)
-
-
-def run(dataset, seed, *parts):
-    """A file of one split seed's run: everything from the split on depends on the seed."""
-    return os.path.join("results", dataset, f"split-{seed}", *parts)
-
-
 def sources(dataset):
     """Feature sources of a dataset, in config order (the network's input order)."""
     return list(artistrec_config.feature_settings(config, dataset))
 
 
-def split_files(dataset, seed):
-    return {
-        part: run(dataset, seed, "split", f"{part}.txt")
-        for part in ("train", "valid", "test")
-    }
+# The results layout (artistrec.layout), with wildcards: one dataset's folder and one run's.
+DATA = DatasetFolder.of("{dataset}")
+RUN = RunFolder.of("{dataset}", "{seed}")
 
 
 def split_inputs(wildcards):
-    return split_files(wildcards.dataset, wildcards.seed)
+    return RunFolder.of(wildcards.dataset, wildcards.seed).split()
 
 
 def svd_file(dataset, seed, source, settings):
-    return run(
-        dataset, seed, "svd", source, f"{settings['weighting']}-{settings['dim']}.npz"
+    return RunFolder.of(dataset, seed).svd(
+        source, settings["weighting"], settings["dim"]
     )
 
 
@@ -114,44 +103,41 @@ def knn_svd_inputs(wildcards):
     ]
 
 
-def model_file(dataset, seed, name, file="model.h5"):
-    return run(dataset, seed, "models", name, file)
-
-
-def evaluated_variants(dataset):
-    """The model variants whose rows metrics.json holds."""
-    names = [variants.DEFAULT, *variants.ensemble_members(config)]
-    if config["methods"]["ablation"]:
-        names += variants.ablation_variants(config, dataset)
-    return list(dict.fromkeys(names))
+def plan(dataset):
+    """What the config says about the methods of ``dataset`` (the registry reads it)."""
+    return methods.Plan.from_config(config, dataset)
 
 
 def evaluated_models(wildcards):
+    """The trained networks the enabled methods read, by variant name (``listeners`` included)."""
     return {
-        name: model_file(wildcards.dataset, wildcards.seed, name)
-        for name in evaluated_variants(wildcards.dataset)
+        name: RunFolder.of(wildcards.dataset, wildcards.seed).model(name)
+        for name in methods.models(plan(wildcards.dataset))
     }
 
 
 def clusters_input(wildcards):
-    if not config["methods"]["cluster_popularity"]:
+    if not methods.needs(plan(wildcards.dataset), methods.CLUSTERS):
         return []
-    return run(wildcards.dataset, wildcards.seed, "clusters", "clusters.npz")
+    return RunFolder.of(wildcards.dataset, wildcards.seed).clusters()
 
 
-def listeners_input(wildcards):
-    """The listener network, when ``methods.network_listeners`` is on."""
-    if not config["methods"]["network_listeners"]:
+def feature_tables_input(wildcards):
+    """Every source's feature table (in input order), when a method reads the raw side information."""
+    dataset_plan = plan(wildcards.dataset)
+    if not methods.needs(dataset_plan, methods.FEATURES):
         return []
-    return model_file(wildcards.dataset, wildcards.seed, "listeners")
+    return [
+        DatasetFolder.of(wildcards.dataset).features(s) for s in dataset_plan.sources
+    ]
 
 
 def user_source_input(wildcards):
-    """The feature table of the source keyed by user id, when the dataset names one."""
-    source = config["datasets"][wildcards.dataset]["user_source"]
-    if source is None:
+    """The feature table of the source keyed by user id, when a method reads it."""
+    dataset_plan = plan(wildcards.dataset)
+    if not methods.needs(dataset_plan, methods.USERS):
         return []
-    return results(wildcards.dataset, "data", f"features_{source}.parquet")
+    return DatasetFolder.of(wildcards.dataset).features(dataset_plan.user_source)
 
 
 def raw_files(wildcards):

@@ -4,7 +4,7 @@ rule demo_data:
     log:
         "logs/demo/demo_data.log",
     benchmark:
-        "results/demo/benchmarks/demo_data.tsv"
+        DatasetFolder.of("demo").benchmark("demo_data")
     conda:
         "../../envs/artistrec.yaml"
     params:
@@ -23,7 +23,7 @@ rule download_lastfm_2k:
     log:
         "logs/lastfm-2k/download_lastfm_2k.log",
     benchmark:
-        "results/lastfm-2k/benchmarks/download_lastfm_2k.tsv"
+        DatasetFolder.of("lastfm-2k").benchmark("download_lastfm_2k")
     retries: 2
     conda:
         "../../envs/artistrec.yaml"
@@ -39,12 +39,12 @@ rule ingest:
     input:
         listening_files,
     output:
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        artists=results("{dataset}", "data", "artists.parquet"),
+        interactions=DATA.interactions,
+        artists=DATA.artists,
     log:
         "logs/{dataset}/ingest.log",
     benchmark:
-        "results/{dataset}/benchmarks/ingest.tsv"
+        DATA.benchmark("ingest")
     conda:
         "../../envs/artistrec.yaml"
     resources:
@@ -58,13 +58,13 @@ rule ingest:
 rule ingest_features:
     input:
         raw=feature_files,
-        interactions=results("{dataset}", "data", "interactions.parquet"),
+        interactions=DATA.interactions,
     output:
-        results("{dataset}", "data", "features_{source}.parquet"),
+        DATA.features("{source}"),
     log:
         "logs/{dataset}/ingest_features_{source}.log",
     benchmark:
-        "results/{dataset}/benchmarks/ingest_features_{source}.tsv"
+        DATA.benchmark("ingest_features_{source}")
     conda:
         "../../envs/artistrec.yaml"
     resources:

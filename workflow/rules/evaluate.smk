@@ -2,15 +2,15 @@ rule tune_knn:
     input:
         unpack(split_inputs),
         svd=knn_svd_inputs,
-        candidates=run("{dataset}", "{seed}", "candidates.txt"),
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        targets=run("{dataset}", "{seed}", "targets.npz"),
+        candidates=RUN.candidates,
+        interactions=DATA.interactions,
+        targets=RUN.targets,
     output:
-        run("{dataset}", "{seed}", "knn.json"),
+        RUN.knn,
     log:
         "logs/{dataset}/split-{seed}/tune_knn.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "tune_knn.tsv")
+        RUN.benchmark("tune_knn")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
@@ -32,21 +32,22 @@ rule evaluate:
         models=lambda wildcards: list(evaluated_models(wildcards).values()),
         # read through each model's inputs.json; named so a changed SVD re-runs this
         svd=default_svd_inputs,
-        knn=run("{dataset}", "{seed}", "knn.json"),
+        knn=RUN.knn,
         knn_svd=knn_svd_inputs,
         clusters=clusters_input,
-        candidates=run("{dataset}", "{seed}", "candidates.txt"),
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        targets=run("{dataset}", "{seed}", "targets.npz"),
+        candidates=RUN.candidates,
+        interactions=DATA.interactions,
+        targets=RUN.targets,
         users=user_source_input,
-        listeners=listeners_input,
+        features=feature_tables_input,
     output:
-        metrics=run("{dataset}", "{seed}", "metrics.json"),
-        recommendations=run("{dataset}", "{seed}", "recommendations", "test.csv"),
+        metrics=RUN.metrics,
+        recommendations=RUN.recommendations,
+        record=RUN.record,
     log:
         "logs/{dataset}/split-{seed}/evaluate.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "evaluate.tsv")
+        RUN.benchmark("evaluate")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
@@ -56,27 +57,21 @@ rule evaluate:
         variants=lambda wildcards: list(evaluated_models(wildcards)),
         n_sources=lambda wildcards: len(sources(wildcards.dataset)),
         dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
-        user_source=lambda wildcards: config["datasets"][wildcards.dataset][
-            "user_source"
-        ],
-        settings={
-            **settings("evaluation"),
-            "network_knn": config["methods"]["network_knn"],
-            "network_embedding_knn": config["methods"]["network_embedding_knn"],
-        },
+        plan=lambda wildcards: plan(wildcards.dataset).as_params(),
+        settings=settings("evaluation"),
     script:
         "../scripts/evaluate.py"
 
 
 rule root_metrics:
     input:
-        run(DEFAULT_DATASET, MAIN_SEED, "metrics.json"),
+        RunFolder.of(DEFAULT_DATASET, MAIN_SEED).metrics,
     output:
         "metrics.json",
     log:
         "logs/root_metrics.log",
     benchmark:
-        f"results/{DEFAULT_DATASET}/benchmarks/root_metrics.tsv"
+        DatasetFolder.of(DEFAULT_DATASET).benchmark("root_metrics")
     conda:
         "../../envs/artistrec.yaml"
     script:

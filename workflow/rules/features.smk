@@ -1,13 +1,13 @@
 rule svd:
     input:
         unpack(split_inputs),
-        features=results("{dataset}", "data", "features_{source}.parquet"),
+        features=DATA.features("{source}"),
     output:
-        run("{dataset}", "{seed}", "svd", "{source}", "{weighting}-{dim}.npz"),
+        RUN.svd("{source}", "{weighting}", "{dim}"),
     log:
         "logs/{dataset}/split-{seed}/svd_{source}_{weighting}-{dim}.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "svd_{source}_{weighting}-{dim}.tsv")
+        RUN.benchmark("svd_{source}_{weighting}-{dim}")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
@@ -27,12 +27,12 @@ rule clusters:
         unpack(split_inputs),
         svd=default_svd_inputs,
     output:
-        clusters=run("{dataset}", "{seed}", "clusters", "clusters.npz"),
-        summary=run("{dataset}", "{seed}", "clusters", "clusters.json"),
+        clusters=RUN.clusters(),
+        summary=RUN.clusters("clusters.json"),
     log:
         "logs/{dataset}/split-{seed}/clusters.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "clusters.tsv")
+        RUN.benchmark("clusters")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2

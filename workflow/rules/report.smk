@@ -17,17 +17,17 @@ REPORT_ITEMS = [
 
 rule report_metrics:
     input:
-        run("{dataset}", MAIN_SEED, "metrics.json"),
+        DATA.run(MAIN_SEED).metrics,
     output:
         table=report(
-            results("{dataset}", "report", "metrics.html"),
+            DATA.report("metrics.html"),
             caption="../report/metrics.rst",
             category="Evaluation",
             subcategory="Metrics",
             labels={"dataset": "{dataset}", "item": "metrics table"},
         ),
         map_at_k=report(
-            results("{dataset}", "report", "map_at_k.svg"),
+            DATA.report("map_at_k.svg"),
             caption="../report/map_at_k.rst",
             category="Evaluation",
             subcategory="Metrics",
@@ -36,7 +36,7 @@ rule report_metrics:
     log:
         "logs/{dataset}/report_metrics.log",
     benchmark:
-        "results/{dataset}/benchmarks/report_metrics.tsv"
+        DATA.benchmark("report_metrics")
     conda:
         "../../envs/artistrec.yaml"
     script:
@@ -45,13 +45,14 @@ rule report_metrics:
 
 rule report_examples:
     input:
-        test=run("{dataset}", MAIN_SEED, "split", "test.txt"),
-        recommendations=run("{dataset}", MAIN_SEED, "recommendations", "test.csv"),
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        artists=results("{dataset}", "data", "artists.parquet"),
+        test=DATA.run(MAIN_SEED).split()["test"],
+        record=DATA.run(MAIN_SEED).record,
+        recommendations=DATA.run(MAIN_SEED).recommendations,
+        interactions=DATA.interactions,
+        artists=DATA.artists,
     output:
         report(
-            results("{dataset}", "report", "examples.html"),
+            DATA.report("examples.html"),
             caption="../report/examples.rst",
             category="Evaluation",
             subcategory="Examples",
@@ -60,7 +61,7 @@ rule report_examples:
     log:
         "logs/{dataset}/report_examples.log",
     benchmark:
-        "results/{dataset}/benchmarks/report_examples.tsv"
+        DATA.benchmark("report_examples")
     conda:
         "../../envs/artistrec.yaml"
     params:
@@ -72,10 +73,10 @@ rule report_examples:
 
 rule report_loss:
     input:
-        model_file("{dataset}", MAIN_SEED, variants.DEFAULT, "history.csv"),
+        DATA.run(MAIN_SEED).model(variants.DEFAULT, "history.csv"),
     output:
         report(
-            results("{dataset}", "report", "loss.svg"),
+            DATA.report("loss.svg"),
             caption="../report/loss.rst",
             category="Training",
             subcategory="Loss",
@@ -84,7 +85,7 @@ rule report_loss:
     log:
         "logs/{dataset}/report_loss.log",
     benchmark:
-        "results/{dataset}/benchmarks/report_loss.tsv"
+        DATA.benchmark("report_loss")
     conda:
         "../../envs/artistrec.yaml"
     script:
@@ -96,7 +97,7 @@ rule report_explained_variance:
         lambda wildcards: default_svd_files(wildcards.dataset, MAIN_SEED),
     output:
         report(
-            results("{dataset}", "report", "explained_variance.svg"),
+            DATA.report("explained_variance.svg"),
             caption="../report/explained_variance.rst",
             category="Features",
             subcategory="SVD",
@@ -105,7 +106,7 @@ rule report_explained_variance:
     log:
         "logs/{dataset}/report_explained_variance.log",
     benchmark:
-        "results/{dataset}/benchmarks/report_explained_variance.tsv"
+        DATA.benchmark("report_explained_variance")
     conda:
         "../../envs/artistrec.yaml"
     params:
@@ -116,11 +117,11 @@ rule report_explained_variance:
 
 rule report_long_tail:
     input:
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        candidates=run("{dataset}", MAIN_SEED, "candidates.txt"),
+        interactions=DATA.interactions,
+        candidates=DATA.run(MAIN_SEED).candidates,
     output:
         report(
-            results("{dataset}", "report", "long_tail.svg"),
+            DATA.report("long_tail.svg"),
             caption="../report/long_tail.rst",
             category="Features",
             subcategory="Listeners",
@@ -129,7 +130,7 @@ rule report_long_tail:
     log:
         "logs/{dataset}/report_long_tail.log",
     benchmark:
-        "results/{dataset}/benchmarks/report_long_tail.tsv"
+        DATA.benchmark("report_long_tail")
     conda:
         "../../envs/artistrec.yaml"
     script:
@@ -139,7 +140,7 @@ rule report_long_tail:
 rule report_run:
     output:
         report(
-            results("{dataset}", "report", "run.html"),
+            DATA.report("run.html"),
             caption="../report/run.rst",
             category="Run",
             subcategory="Configuration",
@@ -148,7 +149,7 @@ rule report_run:
     log:
         "logs/{dataset}/report_run.log",
     benchmark:
-        "results/{dataset}/benchmarks/report_run.tsv"
+        DATA.benchmark("report_run")
     conda:
         "../../envs/artistrec.yaml"
     params:
@@ -161,14 +162,14 @@ rule compare:
     input:
         # results/compare/A+B.md compares results/A and results/B; A is the baseline.
         lambda wildcards: [
-            results(name, "metrics.json") for name in wildcards.runs.split("+")
+            results_path(name, "metrics.json") for name in wildcards.runs.split("+")
         ],
     output:
-        "results/compare/{runs}.md",
+        results_path("compare", "{runs}.md"),
     log:
         "logs/compare/{runs}.log",
     benchmark:
-        "results/compare/benchmarks/{runs}.tsv"
+        results_path("compare", "benchmarks", "{runs}.tsv")
     wildcard_constraints:
         runs=r"[A-Za-z0-9_.-]+(\+[A-Za-z0-9_.-]+)*",
     conda:

@@ -1,12 +1,12 @@
 rule split:
     input:
-        results("{dataset}", "data", "interactions.parquet"),
+        DATA.interactions,
     output:
-        **split_files("{dataset}", "{seed}"),
+        **RUN.split(),
     log:
         "logs/{dataset}/split-{seed}/split.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "split.tsv")
+        RUN.benchmark("split")
     conda:
         "../../envs/artistrec.yaml"
     params:
@@ -19,14 +19,14 @@ rule split:
 
 rule candidates:
     input:
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        train=run("{dataset}", "{seed}", "split", "train.txt"),
+        interactions=DATA.interactions,
+        train=RUN.split()["train"],
     output:
-        run("{dataset}", "{seed}", "candidates.txt"),
+        RUN.candidates,
     log:
         "logs/{dataset}/split-{seed}/candidates.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "candidates.tsv")
+        RUN.benchmark("candidates")
     conda:
         "../../envs/artistrec.yaml"
     params:

@@ -5,13 +5,13 @@
 rule sweep_summary:
     input:
         lambda wildcards: [
-            model_file(wildcards.dataset, MAIN_SEED, name, "valid.json")
+            RunFolder.of(wildcards.dataset, MAIN_SEED).model(name, "valid.json")
             for name in variants.sweep_points(config, wildcards.dataset)
         ],
     output:
-        table=results("{dataset}", "sweep", "sweep_summary.tsv"),
+        table=DATA.sweep("sweep_summary.tsv"),
         plot=report(
-            results("{dataset}", "sweep", "sweep.png"),
+            DATA.sweep("sweep.png"),
             caption="../report/sweep.rst",
             category="Evidence",
             subcategory="Sweep",
@@ -20,7 +20,7 @@ rule sweep_summary:
     log:
         "logs/{dataset}/sweep_summary.log",
     benchmark:
-        results("{dataset}", "benchmarks", "sweep_summary.tsv")
+        DATA.benchmark("sweep_summary")
     conda:
         "../../envs/artistrec.yaml"
     params:
@@ -37,12 +37,12 @@ rule sweep_summary:
 rule seeds_summary:
     input:
         lambda wildcards: [
-            run(wildcards.dataset, seed, "metrics.json") for seed in config["seeds"]
+            RunFolder.of(wildcards.dataset, seed).metrics for seed in config["seeds"]
         ],
     output:
-        summary=results("{dataset}", "metrics_summary.json"),
+        summary=DATA.metrics_summary,
         table=report(
-            results("{dataset}", "metrics_summary.md"),
+            DATA.path("metrics_summary.md"),
             caption="../report/metrics_summary.rst",
             category="Evidence",
             subcategory="Seeds",
@@ -51,7 +51,7 @@ rule seeds_summary:
     log:
         "logs/{dataset}/seeds_summary.log",
     benchmark:
-        results("{dataset}", "benchmarks", "seeds_summary.tsv")
+        DATA.benchmark("seeds_summary")
     conda:
         "../../envs/artistrec.yaml"
     script:
@@ -60,9 +60,9 @@ rule seeds_summary:
 
 rule sweep:
     input:
-        results(DEFAULT_DATASET, "sweep", "sweep_summary.tsv"),
+        DatasetFolder.of(DEFAULT_DATASET).sweep("sweep_summary.tsv"),
 
 
 rule seeds:
     input:
-        results(DEFAULT_DATASET, "metrics_summary.json"),
+        DatasetFolder.of(DEFAULT_DATASET).metrics_summary,

@@ -1,15 +1,15 @@
 rule targets:
     input:
         unpack(split_inputs),
-        interactions=results("{dataset}", "data", "interactions.parquet"),
-        candidates=run("{dataset}", "{seed}", "candidates.txt"),
+        interactions=DATA.interactions,
+        candidates=RUN.candidates,
     output:
-        train=run("{dataset}", "{seed}", "targets.npz"),
-        valid=run("{dataset}", "{seed}", "targets_valid.npz"),
+        train=RUN.targets,
+        valid=RUN.valid_targets,
     log:
         "logs/{dataset}/split-{seed}/targets.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "targets.tsv")
+        RUN.benchmark("targets")
     conda:
         "../../envs/artistrec.yaml"
     resources:

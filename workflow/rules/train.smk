@@ -2,16 +2,16 @@ rule train:
     input:
         unpack(split_inputs),
         svd=variant_svd_inputs,
-        targets=run("{dataset}", "{seed}", "targets.npz"),
-        valid_targets=run("{dataset}", "{seed}", "targets_valid.npz"),
+        targets=RUN.targets,
+        valid_targets=RUN.valid_targets,
     output:
-        model=model_file("{dataset}", "{seed}", "{variant}"),
-        history=model_file("{dataset}", "{seed}", "{variant}", "history.csv"),
-        inputs=model_file("{dataset}", "{seed}", "{variant}", "inputs.json"),
+        model=RUN.model("{variant}"),
+        history=RUN.model("{variant}", "history.csv"),
+        inputs=RUN.model("{variant}", "inputs.json"),
     log:
         "logs/{dataset}/split-{seed}/train_{variant}.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "train_{variant}.tsv")
+        RUN.benchmark("train_{variant}")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
@@ -22,9 +22,9 @@ rule train:
     params:
         settings=lambda wildcards: dict(sorted(variant(wildcards).model.items())),
         sources=lambda wildcards: list(variant(wildcards).features),
-        checkpoints=lambda wildcards: run(
-            wildcards.dataset, wildcards.seed, "checkpoints", wildcards.variant
-        ),
+        checkpoints=lambda wildcards: RunFolder.of(
+            wildcards.dataset, wildcards.seed
+        ).checkpoints(wildcards.variant),
     script:
         "../scripts/train.py"
 
@@ -33,15 +33,15 @@ rule train_listeners:
     input:
         unpack(split_inputs),
         svd=default_svd_inputs,
-        interactions=results("{dataset}", "data", "interactions.parquet"),
+        interactions=DATA.interactions,
     output:
-        model=model_file("{dataset}", "{seed}", "listeners"),
-        history=model_file("{dataset}", "{seed}", "listeners", "history.csv"),
-        inputs=model_file("{dataset}", "{seed}", "listeners", "inputs.json"),
+        model=RUN.model("listeners"),
+        history=RUN.model("listeners", "history.csv"),
+        inputs=RUN.model("listeners", "inputs.json"),
     log:
         "logs/{dataset}/split-{seed}/train_listeners.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "train_listeners.tsv")
+        RUN.benchmark("train_listeners")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2
@@ -52,9 +52,9 @@ rule train_listeners:
     params:
         settings=settings("model"),
         sources=lambda wildcards: sources(wildcards.dataset),
-        checkpoints=lambda wildcards: run(
-            wildcards.dataset, wildcards.seed, "checkpoints", "listeners"
-        ),
+        checkpoints=lambda wildcards: RunFolder.of(
+            wildcards.dataset, wildcards.seed
+        ).checkpoints("listeners"),
     script:
         "../scripts/train_listeners.py"
 
@@ -62,18 +62,18 @@ rule train_listeners:
 rule validate:
     input:
         unpack(split_inputs),
-        model=model_file("{dataset}", "{seed}", "{variant}"),
-        history=model_file("{dataset}", "{seed}", "{variant}", "history.csv"),
+        model=RUN.model("{variant}"),
+        history=RUN.model("{variant}", "history.csv"),
         # read through the model's inputs.json; named so a changed SVD re-runs this
         svd=variant_svd_inputs,
-        candidates=run("{dataset}", "{seed}", "candidates.txt"),
-        interactions=results("{dataset}", "data", "interactions.parquet"),
+        candidates=RUN.candidates,
+        interactions=DATA.interactions,
     output:
-        model_file("{dataset}", "{seed}", "{variant}", "valid.json"),
+        RUN.model("{variant}", "valid.json"),
     log:
         "logs/{dataset}/split-{seed}/validate_{variant}.log",
     benchmark:
-        run("{dataset}", "{seed}", "benchmarks", "validate_{variant}.tsv")
+        RUN.benchmark("validate_{variant}")
     conda:
         "../../envs/artistrec.yaml"
     threads: 2

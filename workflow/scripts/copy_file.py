@@ -5,7 +5,5 @@ from artistrec.runner import run
 
 run(
     snakemake,
-    lambda: io.write_text(
-        snakemake.output[0], Path(snakemake.input[0]).read_text(encoding="utf-8")
-    ),
+    lambda: io.write_text(snakemake.output[0], Path(snakemake.input[0]).read_text(encoding="utf-8")),
 )

@@ -5,7 +5,5 @@ from artistrec.runner import run
 
 run(
     snakemake,
-    lambda: steps.write_demo(
-        str(Path(snakemake.output.users_artists).parent), snakemake.params.generator
-    ),
+    lambda: steps.write_demo(str(Path(snakemake.output.users_artists).parent), snakemake.params.generator),
 )

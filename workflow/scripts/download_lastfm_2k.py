@@ -3,7 +3,5 @@ from artistrec.runner import run
 
 run(
     snakemake,
-    lambda: fetch_lastfm_2k(
-        snakemake.params.url, snakemake.params.md5, snakemake.params.folder
-    ),
+    lambda: fetch_lastfm_2k(snakemake.params.url, snakemake.params.md5, snakemake.params.folder),
 )

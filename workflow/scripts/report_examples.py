@@ -4,6 +4,7 @@ from artistrec.runner import run
 run(
     snakemake,
     lambda: report.examples_step(
+        snakemake.input.record,
         snakemake.input.recommendations,
         snakemake.input.interactions,
         snakemake.input.artists,

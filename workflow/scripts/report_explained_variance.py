@@ -3,7 +3,5 @@ from artistrec.runner import run
 
 run(
     snakemake,
-    lambda: report.explained_variance_step(
-        list(snakemake.input), list(snakemake.params.sources), snakemake.output[0]
-    ),
+    lambda: report.explained_variance_step(list(snakemake.input), list(snakemake.params.sources), snakemake.output[0]),
 )

@@ -3,7 +3,5 @@ from artistrec.runner import run
 
 run(
     snakemake,
-    lambda: report.long_tail_step(
-        snakemake.input.interactions, snakemake.input.candidates, snakemake.output[0]
-    ),
+    lambda: report.long_tail_step(snakemake.input.interactions, snakemake.input.candidates, snakemake.output[0]),
 )

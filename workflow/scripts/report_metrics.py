@@ -3,7 +3,5 @@ from artistrec.runner import run
 
 run(
     snakemake,
-    lambda: report.metrics_step(
-        snakemake.input[0], snakemake.output.table, snakemake.output.map_at_k
-    ),
+    lambda: report.metrics_step(snakemake.input[0], snakemake.output.table, snakemake.output.map_at_k),
 )

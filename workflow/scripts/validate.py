@@ -3,7 +3,7 @@ from artistrec.runner import run
 
 def main() -> None:
     # Imported here so that TensorFlow's start-up lines go to the rule's log.
-    from artistrec.model_steps import validate_step
+    from artistrec.train_steps import validate_step
 
     validate_step(
         snakemake.input.model,

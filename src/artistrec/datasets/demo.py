@@ -13,8 +13,9 @@ import pandas as pd
 from artistrec import io
 from artistrec.datasets.base import Bounds, Config, CsvDataset, Tables
 from artistrec.demo import DemoSpec
+from artistrec.layout import DatasetFolder
 
-RAW_FOLDER = "results/demo/raw"
+RAW_FOLDER = DatasetFolder.of("demo").path("raw")
 LISTENING = "users_artists"
 ARTISTS = "artists"
 FEATURES = {"likes": ("likes", "user_id"), "playlists": ("playlists", "playlist_id"), "tags": ("user_tags", "tag")}

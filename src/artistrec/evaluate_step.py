@@ -1,0 +1,148 @@
+"""The evaluate step: every enabled method on the same valid and test artists, measured the same way.
+
+Build the shared context once; ask each enabled method (in the registry's order) for
+its scores; rank artists without side information by popularity; measure; write
+``metrics.json`` and the top lists.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from artistrec import io, methods
+from artistrec.layout import RunFolder
+from artistrec.methods.context import Context, EvaluationInputs
+from artistrec.methods.popularity import with_fallback
+from artistrec.metrics import method_metrics, rank, relevance, subset_metrics
+
+log = logging.getLogger(__name__)
+
+
+def test_scores(context: Context, rows: list[str]) -> dict[str, np.ndarray]:
+    """Each row's test scores, popularity order for test artists without side information."""
+    return {row: with_fallback(context.result(row).test, context.informed["test"]) for row in rows}
+
+
+def served_method(context: Context, metrics: dict[str, Any]) -> dict[str, Any]:
+    """Of the methods ``artistrec recommend`` can serve, the one with the best valid MAP@10 (ties: registry order)."""
+    rows = [row for method in methods.servable(context.plan) for row in method.rows(context.plan)]
+    valid = context.valid_map((row, context.result(row).valid) for row in rows)
+    best = max(rows, key=lambda row: (valid[row]["map@10"], -rows.index(row)))
+    return {"name": best, "valid_map@10": valid[best]["map@10"], "test_map@10": metrics["methods"][best]["map@10"]}
+
+
+def run_record(context: Context, metrics: dict[str, Any], split_seed: int) -> dict[str, Any]:
+    """``run.json``: what the run is, for ``artistrec recommend`` and the report (paths relative to the run folder)."""
+    inputs = context.inputs
+    relative = RunFolder.of_model(inputs.models["default"]).relative
+    return {
+        "dataset": context.plan.dataset,
+        "split_seed": split_seed,
+        "user_source": context.plan.user_source,
+        "plan": context.plan.as_params(),
+        "methods": list(metrics["methods"]),
+        "served_method": served_method(context, metrics),
+        "inputs": {
+            "interactions": relative(inputs.interactions),
+            "candidates": relative(inputs.candidates),
+            "split": {part: relative(path) for part, path in inputs.split.items()},
+            "models": {name: relative(path) for name, path in inputs.models.items()},
+            "users": None if inputs.users is None else relative(inputs.users),
+        },
+    }
+
+
+def evaluate_step(
+    inputs: EvaluationInputs,
+    plan: methods.Plan,
+    split_seed: int,
+    settings: dict[str, Any],
+    outputs: dict[str, str],
+) -> None:
+    """Score, measure and write every method the config turns on (``plan``), with ``settings`` (``evaluation:``).
+
+    ``outputs`` names the files: ``metrics`` (``metrics.json``), ``recommendations``
+    (every method's top lists) and ``record`` (``run.json``).
+    """
+    enabled = methods.enabled(plan)
+    context = Context(inputs, plan, settings, enabled)
+    test = context.parts["test"]
+    log.info(
+        "scoring %d test artists over %d candidates with %d methods", test.shape[0], context.n_candidates, len(enabled)
+    )
+    method_scores = test_scores(context, methods.rows(plan))
+    recommended = {row: rank(scores, settings["top_k"]) for row, scores in method_scores.items()}
+    sizes, hits = relevance(context.listen, context.artist_ids, test, context.candidates, recommended)
+    metrics = metrics_document(context, split_seed, sizes, hits, recommended)
+    for row, values in metrics["methods"].items():
+        log.info(
+            "%-26s MAP@1 %.4f  MAP@5 %.4f  MAP@10 %.4f  MAP@20 %.4f", row, *(values[f"map@{k}"] for k in (1, 5, 10, 20))
+        )
+    record = run_record(context, metrics, split_seed)
+    metrics["served_method"] = record["served_method"]
+    log.info(
+        "served method: %(name)s (valid MAP@10 %(valid_map@10).4f, test %(test_map@10).4f)", record["served_method"]
+    )
+    with io.atomic_path(outputs["recommendations"]) as tmp:
+        recommendations_table(test, context.candidates, recommended, method_scores).to_csv(tmp, index=False)
+    io.write_json(outputs["metrics"], metrics)
+    io.write_json(outputs["record"], record)
+
+
+def metrics_document(
+    context: Context,
+    split_seed: int,
+    sizes: np.ndarray,
+    hits: dict[str, np.ndarray],
+    recommended: dict[str, np.ndarray],
+) -> dict[str, Any]:
+    """``metrics.json``: the run's counts, every method's metrics (all test artists and by side information), the tuning."""
+    test, informed, settings = context.parts["test"], context.informed["test"], context.settings
+    log.info(
+        "%d test artists: %d without side information, %d without ground truth (left out of the metrics)",
+        test.shape[0],
+        int((~informed).sum()),
+        int((sizes == 0).sum()),
+    )
+    return {
+        "dataset": context.plan.dataset,
+        "split_seed": split_seed,
+        "n_test_artists": int(test.shape[0]),
+        "n_test_artists_without_features": int((~informed).sum()),
+        "n_test_artists_without_ground_truth": int((sizes == 0).sum()),
+        "n_candidates": context.n_candidates,
+        "user_source": context.plan.user_source,
+        "methods": {
+            row: method_metrics(hits[row], sizes, top, context.n_candidates, settings["bootstrap"], settings["seed"])
+            for row, top in recommended.items()
+        },
+        "subsets": {
+            name: subset_metrics(hits, sizes, mask)
+            for name, mask in (("with_side_information", informed), ("without_side_information", ~informed))
+        },
+        "tuning": context.tuning,
+    }
+
+
+def recommendations_table(
+    test: np.ndarray, candidates: np.ndarray, recommended: dict[str, np.ndarray], method_scores: dict[str, np.ndarray]
+) -> pd.DataFrame:
+    """The top lists of every method: ``method, artist_id, rank, candidate_id, score``."""
+    frames = []
+    for method, top in recommended.items():
+        frames.append(
+            pd.DataFrame(
+                {
+                    "method": method,
+                    "artist_id": np.repeat(test, top.shape[1]),
+                    "rank": np.tile(np.arange(1, top.shape[1] + 1), test.shape[0]),
+                    "candidate_id": candidates[top].ravel(),
+                    "score": np.take_along_axis(method_scores[method], top, axis=1).ravel(),
+                }
+            )
+        )
+    return pd.concat(frames, ignore_index=True)

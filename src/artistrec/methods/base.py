@@ -1,0 +1,125 @@
+"""What every method is: a name, a kind, what it needs, a config switch, and one call that scores.
+
+A method family scores the valid and the test artists over the candidates and says
+what it tuned on the valid artists; the evaluate step applies the popularity
+fallback, measures and writes. Scores are raw (before the fallback), so that one
+method can build on another's (a blend on the content kNN's votes).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from artistrec.methods.context import Context
+
+Kind = Literal["baseline", "network"]
+
+# What a method may need beyond the split, candidates, listening and targets.
+USERS = "users"  # the dataset's user source (a source keyed by user id)
+CLUSTERS = "clusters"  # the KMeans clusters of rule clusters
+FEATURES = "features"  # every source's ingested feature table (the raw side information)
+
+
+@dataclass(frozen=True)
+class Plan:
+    """What a run's config says about its methods: the dataset, the weighting of each feature source
+    (in input order), the user source and the ``methods`` switches. The registry reads it to decide what runs.
+    """
+
+    dataset: str
+    weightings: Mapping[str, str]
+    user_source: str | None
+    switches: Mapping[str, Any]
+
+    @property
+    def sources(self) -> tuple[str, ...]:
+        """The feature sources, in input order."""
+        return tuple(self.weightings)
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any], dataset: str) -> Plan:
+        data = config["datasets"][dataset]
+        weightings = {source: settings["weighting"] for source, settings in data["features"].items()}
+        return cls(dataset, weightings, data["user_source"], dict(config["methods"]))
+
+    def as_params(self) -> dict[str, Any]:
+        """A plain dict (a Snakemake ``params`` value) that ``from_params`` reads back; sources keep their order."""
+        return {
+            "dataset": self.dataset,
+            "sources": [[source, weighting] for source, weighting in self.weightings.items()],
+            "switches": dict(sorted(self.switches.items())),
+            "user_source": self.user_source,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, Any]) -> Plan:
+        weightings = {source: weighting for source, weighting in params["sources"]}
+        return cls(params["dataset"], weightings, params["user_source"], dict(params["switches"]))
+
+
+@dataclass(frozen=True)
+class Scored:
+    """One method's raw scores (artists x candidates) of the valid and the test artists, and what it tuned."""
+
+    valid: np.ndarray
+    test: np.ndarray
+    tuning: dict[str, Any] = field(default_factory=dict)
+
+
+class Method(ABC):
+    """One method family: the rows of ``metrics.json`` it gives and how it scores them.
+
+    Most families give one row named ``name`` (``OneRowMethod``); one with several
+    (one per feature source, say) names them in ``rows`` and scores them in ``score_rows``.
+    """
+
+    name: ClassVar[str]
+    kind: ClassVar[Kind]
+    needs: ClassVar[frozenset[str]] = frozenset()
+    # Compared with the best baseline in the multi-seed summary (ablations are not).
+    compared: ClassVar[bool] = True
+    # ``artistrec recommend`` can score a new artist with it.
+    servable: ClassVar[bool] = False
+
+    def enabled(self, plan: Plan) -> bool:
+        """On unless the config switches it off (``methods.{name}: false``); needs are met."""
+        return bool(plan.switches.get(self.name, True)) and (USERS not in self.needs or plan.user_source is not None)
+
+    def models(self, plan: Plan) -> list[str]:
+        """The trained networks it reads (model variant names, ``listeners`` for the listener network)."""
+        return []
+
+    @abstractmethod
+    def rows(self, plan: Plan) -> list[str]:
+        """The rows of ``metrics.json`` it gives under ``plan``."""
+
+    @abstractmethod
+    def owns(self, row: str) -> bool:
+        """Whether a row of ``metrics.json`` (of any run) is this family's."""
+
+    @abstractmethod
+    def score_rows(self, context: Context) -> dict[str, Scored]:
+        """Each row's raw scores of the valid and test artists over the candidates, and the tuning records."""
+
+
+class OneRowMethod(Method):
+    """A method with one row, named as the method."""
+
+    def rows(self, plan: Plan) -> list[str]:
+        return [self.name]
+
+    def owns(self, row: str) -> bool:
+        return row == self.name
+
+    def score_rows(self, context: Context) -> dict[str, Scored]:
+        return {self.name: self.score(context)}
+
+    @abstractmethod
+    def score(self, context: Context) -> Scored:
+        """Raw scores of the valid and test artists over the candidates, and the tuning record."""

@@ -1,0 +1,64 @@
+"""The content kNN baseline: the nearest train artists by side information vote with their co-listening.
+
+Its SVD size, neighbour count, similarity power and votes are tuned on valid
+artists by rule ``tune_knn`` (``knn.json``); the context holds that choice, which
+the kNN-based methods share.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import TYPE_CHECKING, Any
+
+from artistrec.methods.base import OneRowMethod, Scored
+from artistrec.neighbours import (
+    Vectors,
+    best_setting,
+    nearest_train_artists,
+    neighbour_votes,
+    tune_neighbours,
+    vote_rows,
+)
+
+if TYPE_CHECKING:
+    from artistrec.methods.context import Context
+
+log = logging.getLogger(__name__)
+
+
+class ContentKnn(OneRowMethod):
+    """The tuned content kNN: each artist's k nearest train artists (cosine of the SVD vectors) vote."""
+
+    name = "content_knn"
+    kind = "baseline"
+
+    def score(self, context: Context) -> Scored:
+        return Scored(context.content_votes("valid"), context.content_votes("test"))
+
+
+def tuned_knn(context: Context, name: str, vectors: dict[str, Vectors]) -> Scored:
+    """A kNN over other vectors (``train``, ``valid``, ``test``: dense or sparse rows, compared by dot product):
+    its (k, power, votes) tuned on valid artists over the content kNN's grid, and its votes.
+    """
+    settings = context.settings
+    neighbours = nearest_train_artists(vectors["valid"], vectors["train"], max(settings["knn_k"]))
+    by_setting = tune_neighbours(
+        context.listen,
+        context.artist_ids,
+        context.parts["valid"],
+        context.candidates,
+        neighbours,
+        context.targets,
+        settings["knn_k"],
+        settings["knn_power"],
+        settings["knn_votes"],
+    )
+    k, power, votes = best_setting(by_setting)
+    tuning: dict[str, Any] = {"k": int(k), "power": float(power), "votes": votes}
+    tuning["valid_map@10"] = by_setting[(k, power, votes)]["map@10"]
+    log.info("%s: %d neighbours, similarity ** %g, %s votes (tuned on valid)", name, k, power, votes)
+    rows = vote_rows(context.targets, votes)
+    test_neighbours = nearest_train_artists(vectors["test"], vectors["train"], k)
+    return Scored(
+        neighbour_votes(*neighbours, rows, k, power), neighbour_votes(*test_neighbours, rows, k, power), {name: tuning}
+    )

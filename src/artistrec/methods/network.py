@@ -1,0 +1,89 @@
+"""The YouTube-DNN-style softmax network over the candidates: one tower, the ensemble, and one tower per source."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from artistrec.methods.base import Method, OneRowMethod, Plan, Scored
+from artistrec.variants import DEFAULT, ablation_variants
+from artistrec.variants import ensemble_members as members_of
+from artistrec.vectors import log_probability
+
+if TYPE_CHECKING:
+    from artistrec.methods.context import Context
+
+
+def ensemble_members(plan: Plan) -> list[str]:
+    """The networks ``network_ensemble`` averages (``default`` is member 0); empty when it is off."""
+    return members_of(int(plan.switches["network_ensemble"]))
+
+
+def averaged_networks(plan: Plan) -> list[str]:
+    """The networks the kNN-style network methods read: the ensemble's members, else the default network."""
+    return ensemble_members(plan) or [DEFAULT]
+
+
+def scored_network(context: Context, name: str) -> Scored:
+    """One softmax network's log probabilities of the valid and test artists."""
+    return Scored(*(log_probability(context.probabilities(name, part)) for part in ("valid", "test")))
+
+
+class Network(OneRowMethod):
+    """The tower trained on the config's sources: softmax over the candidates (log probabilities as scores)."""
+
+    name = "network"
+    kind = "network"
+    servable = True
+
+    def enabled(self, plan: Plan) -> bool:
+        return True  # the default network decides who has side information: always trained
+
+    def models(self, plan: Plan) -> list[str]:
+        return [DEFAULT]
+
+    def score(self, context: Context) -> Scored:
+        return scored_network(context, DEFAULT)
+
+
+class NetworkEnsemble(OneRowMethod):
+    """The mean of ``methods.network_ensemble`` towers that differ only in their model seed."""
+
+    name = "network_ensemble"
+    kind = "network"
+
+    def enabled(self, plan: Plan) -> bool:
+        return len(ensemble_members(plan)) > 1
+
+    def models(self, plan: Plan) -> list[str]:
+        return ensemble_members(plan)
+
+    def score(self, context: Context) -> Scored:
+        return Scored(*(log_probability(context.ensemble(part)) for part in ("valid", "test")))
+
+
+class Ablation(Method):
+    """The default tower on each feature source alone (``network_only_{source}``), when there are several."""
+
+    name = "ablation"
+    kind = "network"
+    compared = False
+
+    def enabled(self, plan: Plan) -> bool:
+        return bool(plan.switches["ablation"]) and len(ablation_variants(list(plan.sources))) > 0
+
+    def models(self, plan: Plan) -> list[str]:
+        return ablation_variants(list(plan.sources))
+
+    def rows(self, plan: Plan) -> list[str]:
+        return [self.row(variant) for variant in sorted(self.models(plan))]
+
+    @staticmethod
+    def row(variant: str) -> str:
+        """``network_only_{source}`` of the variant ``only-{source}``."""
+        return f"network_{variant.replace('-', '_')}"
+
+    def owns(self, row: str) -> bool:
+        return row.startswith("network_only_")
+
+    def score_rows(self, context: Context) -> dict[str, Scored]:
+        return {self.row(variant): scored_network(context, variant) for variant in sorted(self.models(context.plan))}

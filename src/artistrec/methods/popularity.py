@@ -1,0 +1,42 @@
+"""The popularity baseline, and the popularity fallback every method applies to artists without side information."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from artistrec.methods.base import OneRowMethod, Scored
+
+if TYPE_CHECKING:
+    from artistrec.methods.context import Context
+
+
+def popularity_scores(n_queries: int, n_candidates: int) -> np.ndarray:
+    """The candidates in order (most listened first), whoever the query artist is."""
+    return np.tile(-np.arange(n_candidates, dtype=np.float32), (n_queries, 1))
+
+
+def with_fallback(scores: np.ndarray, informed: np.ndarray) -> np.ndarray:
+    """Scores with popularity order in the rows of queries without side information.
+
+    Popularity is the best ranking known for them (docs/method.md): a network fed a
+    zero vector, or the mean co-listening of train artists without side
+    information, both score lower.
+    """
+    fallback = scores.copy()
+    fallback[~informed] = popularity_scores(int((~informed).sum()), scores.shape[1])
+    return fallback
+
+
+class Popularity(OneRowMethod):
+    """The most-listened candidates for every artist: the floor any method must beat."""
+
+    name = "popularity"
+    kind = "baseline"
+
+    def score(self, context: Context) -> Scored:
+        n = context.n_candidates
+        return Scored(
+            popularity_scores(context.parts["valid"].shape[0], n), popularity_scores(context.parts["test"].shape[0], n)
+        )

@@ -1,0 +1,124 @@
+"""The train and validate steps (they import TensorFlow, so they live apart from ``steps``)."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import scipy.sparse as sp
+
+from artistrec import io
+from artistrec.features import stack_vectors
+from artistrec.layout import SPLIT_PARTS, RunFolder
+from artistrec.matrices import listeners, positions
+from artistrec.methods.popularity import with_fallback
+from artistrec.metrics import query_map
+from artistrec.model import TrainSettings, save_model, train
+from artistrec.networks import TrainedVariant
+from artistrec.split import all_artists, read_split
+from artistrec.steps import history_table
+from artistrec.vectors import informed
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Training:
+    """What every training step reads and writes besides its targets: the SVD files and their
+    sources (input order), the split, the model settings, the outputs and the checkpoint folder.
+    """
+
+    svd_files: list[str]
+    sources: list[str]
+    split_files: dict[str, str]
+    settings: dict[str, Any]
+    model_out: str
+    history_out: str
+    inputs_out: str
+    checkpoint_folder: str
+
+    @classmethod
+    def of_job(cls, job: Any) -> Training:
+        """From a training rule's ``snakemake`` object (inputs ``svd`` and the split parts; outputs
+        ``model``, ``history``, ``inputs``; params ``sources``, ``settings``, ``checkpoints``).
+        """
+        return cls(
+            svd_files=list(job.input.svd),
+            sources=list(job.params.sources),
+            split_files={part: job.input[part] for part in SPLIT_PARTS},
+            settings=dict(job.params.settings),
+            model_out=job.output.model,
+            history_out=job.output.history,
+            inputs_out=job.output.inputs,
+            checkpoint_folder=job.params.checkpoints,
+        )
+
+
+def train_step(training: Training, targets_file: str, valid_targets_file: str) -> None:
+    """Train one model variant on the co-listening targets of the train artists."""
+    targets = {"train": io.read_sparse(targets_file), "valid": io.read_sparse(valid_targets_file)}
+    fit_and_save(training, targets, "candidates")
+
+
+def train_listeners_step(training: Training, interactions_file: str) -> None:
+    """Train the listener network: the default tower with one sigmoid per user of the listening table,
+    learning which users listen to each train artist (early stopping on the valid artists' listeners).
+    """
+    parts = read_split(training.split_files)
+    artist_ids = all_artists(parts)
+    listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    fit_and_save(
+        training, {part: listen[positions(parts[part], artist_ids)] for part in ("train", "valid")}, "listeners"
+    )
+
+
+def fit_and_save(training: Training, targets: dict[str, sp.csr_matrix], head: str) -> None:
+    """Train on the train artists' ``targets`` (early stopping on the valid ones'); write model, history
+    and ``inputs.json`` (the input sources and their SVD files, in input order).
+    """
+    parts = read_split(training.split_files)
+    model, history = train(
+        stack_vectors(training.svd_files, parts["train"]),
+        targets["train"],
+        stack_vectors(training.svd_files, parts["valid"]),
+        targets["valid"],
+        TrainSettings(**training.settings),
+        Path(training.checkpoint_folder),
+        head,
+    )
+    with io.atomic_path(training.history_out) as tmp:
+        history_table(history).to_csv(tmp, index=False)
+    run = RunFolder.of_model(training.model_out)
+    inputs = [
+        {"source": source, "svd": run.relative(path)} for source, path in zip(training.sources, training.svd_files)
+    ]
+    io.write_json(training.inputs_out, inputs)
+    save_model(model, training.model_out)
+
+
+def validate_step(
+    model_file: str,
+    history_file: str,
+    split_files: dict[str, str],
+    candidates_file: str,
+    interactions_file: str,
+    out: str,
+) -> None:
+    """MAP@K of one variant on valid artists (popularity for those without side information)."""
+    parts = read_split(split_files)
+    chosen = io.read_ids(candidates_file)
+    valid = parts["valid"]
+    variant = TrainedVariant.load(model_file, n_candidates=chosen.shape[0])
+    artist_ids = all_artists(parts)
+    listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    network = with_fallback(variant.probabilities(valid), informed(variant.inputs, valid))
+    result = query_map(listen, artist_ids, valid, chosen, [("network", network)])
+    history = pd.read_csv(history_file)
+    best_epoch = (
+        int(history.loc[history["val_loss"].idxmin(), "epoch"]) if history["val_loss"].notna().any() else len(history)
+    )
+    io.write_json(out, {"valid": result["network"], "epochs": int(len(history)), "best_epoch": best_epoch})
+    log.info("valid MAP@10 %.4f after %d epochs", result["network"]["map@10"], len(history))
