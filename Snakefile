@@ -47,3 +47,9 @@ rule all:
     input:
         "metrics.json",
         expand(DatasetFolder.of(DEFAULT_DATASET).report("{item}"), item=REPORT_ITEMS),
+
+
+onsuccess:
+    from artistrec.finish import print_run_summary
+
+    print_run_summary(DEFAULT_DATASET, MAIN_SEED)

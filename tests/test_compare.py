@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import copy
 import json
+import os
+import sys
 from pathlib import Path
 
 import pytest
@@ -126,3 +128,13 @@ def test_compare_rule_tables_archived_runs_under_results(tmp_path):
     snakemake(workdir, "--printshellcmds", "results/compare/seed0+seed1.md")
     rows = rows_of((workdir / "results" / "compare" / "seed0+seed1.md").read_text())
     assert rows[("network", "MAP@10")] == ["0.3000", "0.2500", "-0.0500"]
+
+
+def test_a_reader_that_closes_the_pipe_early_ends_the_command_quietly(tmp_path, monkeypatch):
+    one = tmp_path / "one" / "metrics.json"
+    one.parent.mkdir()
+    one.write_text(json.dumps(BASE))
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # like `artistrec compare ... | head` after head has exited
+    monkeypatch.setattr(sys, "stdout", os.fdopen(write_end, "w"))
+    assert main(["compare", str(one), str(one)]) == 0

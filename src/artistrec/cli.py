@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 
 from artistrec import io
@@ -128,9 +129,14 @@ def main(argv: list[str] | None = None) -> int:
             run_recommend(args)
         else:
             run_compare(args)
+        sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
     except InputError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
+    except BrokenPipeError:
+        # The reader left early (``artistrec recommend ... --json | head``): not an error. Point
+        # stdout at /dev/null so that Python's own flush at exit does not fail again.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
     return 0
 
 
