@@ -28,7 +28,7 @@ from artistrec.download import MEMBERS, unpack_checked
 from artistrec.errors import InputError
 from artistrec.ingest import RawTable, interactions_from_csv
 
-from conftest import SNAKEMAKE, copy_workflow
+from conftest import HANG_LIMIT, SNAKEMAKE, copy_workflow
 
 # --- clean inputs (invented, in the seed's schema and in the HetRec Last.fm-2k layout) ---
 
@@ -456,7 +456,7 @@ def custom_workflow(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def run_custom(workdir: Path) -> subprocess.CompletedProcess:
     command = [SNAKEMAKE, "--cores", "2", "--configfile", "custom.yaml", "--", *CUSTOM_TARGETS]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=600)
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=HANG_LIMIT)
 
 
 def error_lines(finished: subprocess.CompletedProcess) -> list[str]:

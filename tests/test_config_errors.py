@@ -20,7 +20,7 @@ import yaml
 from artistrec.config import validate
 from artistrec.errors import InputError
 
-from conftest import REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
+from conftest import HANG_LIMIT, REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
 
 SCHEMA = REPO / "workflow" / "schemas" / "config.schema.yaml"
 DEFAULTS = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
@@ -158,7 +158,7 @@ def workdir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 def snakemake_with(workdir: Path, config: dict[str, Any], *args: str) -> subprocess.CompletedProcess:
     (workdir / "bad.yaml").write_text(yaml.safe_dump(config), encoding="utf-8")
     command = [SNAKEMAKE, "--cores", "2", "--resources", "gpu=1", "--configfile", "bad.yaml", *args]
-    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=300)
+    return subprocess.run(command, cwd=workdir, capture_output=True, text=True, timeout=HANG_LIMIT)
 
 
 def config_error_line(finished: subprocess.CompletedProcess, key: str) -> str:

@@ -26,7 +26,7 @@ import pandas as pd
 from artistrec import io
 from artistrec.config import release_stale_locks
 
-from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
+from conftest import HANG_LIMIT, SNAKEMAKE, TEST_CONFIG, copy_workflow, run_folder
 
 COMMAND = [
     SNAKEMAKE,
@@ -47,7 +47,7 @@ def start(workdir: Path, log: Path) -> subprocess.Popen:
         return subprocess.Popen(COMMAND, cwd=workdir, stdout=output, stderr=subprocess.STDOUT, start_new_session=True)
 
 
-def kill_when(run: subprocess.Popen, ready: Callable[[], bool], console: Path, timeout: float = 600) -> None:
+def kill_when(run: subprocess.Popen, ready: Callable[[], bool], console: Path, timeout: float = HANG_LIMIT) -> None:
     """SIGKILL the run's whole process group (Snakemake and its jobs) as soon as ``ready()``."""
     deadline = time.monotonic() + timeout
     while not ready():
@@ -96,7 +96,7 @@ def test_a_run_killed_in_the_svd_and_in_training_resumes_to_the_uninterrupted_re
     assert_every_artifact_complete(results)
     epochs_done = io.read_json(state)["epoch"] + 1
 
-    finished = subprocess.run(COMMAND, cwd=workdir, capture_output=True, text=True, timeout=900)
+    finished = subprocess.run(COMMAND, cwd=workdir, capture_output=True, text=True, timeout=HANG_LIMIT)
     assert finished.returncode == 0, finished.stdout[-3000:] + finished.stderr[-3000:]
     train_log = (workdir / "logs" / "demo" / "split-42" / "train_default.log").read_text(encoding="utf-8")
     assert f"resuming from the checkpoint of epoch {epochs_done}" in train_log

@@ -21,7 +21,7 @@ from artistrec.model import scores
 from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, top_similar
 from artistrec.vectors import sigmoid
 
-from conftest import run_folder
+from conftest import HANG_LIMIT, run_folder
 
 ARTISTREC = str(Path(sys.executable).with_name("artistrec"))
 
@@ -140,7 +140,7 @@ def test_recommend_by_name_prints_json_and_keeps_the_console_free_of_tensorflow_
         [ARTISTREC, "recommend", str(results), artist["name"].upper(), "--json", "-k", "5"],
         capture_output=True,
         text=True,
-        timeout=300,
+        timeout=HANG_LIMIT,
     )
     assert result.returncode == 0 and result.stderr == ""
     answer = json.loads(result.stdout)

@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from conftest import REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, snakemake
+from conftest import HANG_LIMIT, REPO, SNAKEMAKE, TEST_CONFIG, copy_workflow, snakemake
 from slurm_cluster import PARTITION, SlurmCluster, missing_programs
 
 SHIPPED_PROFILE = REPO / "profiles" / "slurm" / "config.yaml"
@@ -112,7 +112,7 @@ def test_demo_workflow_runs_as_slurm_jobs_with_a_gpu_for_training(slurm_cluster,
         env=slurm_cluster.env,
         capture_output=True,
         text=True,
-        timeout=600,
+        timeout=HANG_LIMIT,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, f"{output[-6000:]}\n{kept_job_logs(workdir)}\n{slurm_cluster.logs()}"

@@ -29,7 +29,7 @@ from artistrec.split import all_artists, read_split
 from artistrec.variants import model_inputs
 from artistrec.vectors import content_vectors, has_side_information, sigmoid
 
-from conftest import SNAKEMAKE, TEST_CONFIG, copy_workflow, evaluation_inputs, run_folder, snakemake
+from conftest import HANG_LIMIT, SNAKEMAKE, TEST_CONFIG, copy_workflow, evaluation_inputs, run_folder, snakemake
 
 SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weighting in tests/config.yaml
 CONFIG = yaml.safe_load((TEST_CONFIG.parents[1] / "config.yaml").read_text())
@@ -407,7 +407,7 @@ def test_snakemake_metrics_json_works_without_cores_from_a_clean_copy(tmp_path):
         cwd=workdir,
         capture_output=True,
         text=True,
-        timeout=900,
+        timeout=HANG_LIMIT,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     assert json.loads((workdir / "metrics.json").read_text())["dataset"] == "demo"
