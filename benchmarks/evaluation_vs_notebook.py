@@ -1,4 +1,4 @@
-"""Evaluation: the notebook's loop against ``artistrec.evaluate``, same split, same scores.
+"""Evaluation: the notebook's loop against ``artistrec.metrics``, same split, same scores.
 
 The notebook (``get_network_recommendations_and_calculate_metrics``) filters a
 pandas DataFrame twice per test artist (its listeners, then their artists) and

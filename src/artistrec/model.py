@@ -6,7 +6,7 @@ trained with cross-entropy. Here the classes are the candidate artists and the
 "labels" are soft: each train artist's co-listening distribution over the candidates.
 The same tower with the ``listeners`` head ends in one sigmoid per user instead,
 trained with binary cross-entropy on each train artist's listeners (see
-``artistrec.listeners``).
+``artistrec.methods.listeners``).
 
 Training is deterministic (seeded, op determinism on) and resumable: after every
 epoch the full model with its optimizer state is checkpointed, so a killed run
