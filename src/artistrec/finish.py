@@ -11,7 +11,7 @@ from artistrec.layout import RunFolder
 
 def best_baseline(metrics: dict[str, Any]) -> str:
     """The baseline row with the best test MAP@10 (ties: registry order)."""
-    baselines = [row for row in metrics["methods"] if methods.kind_of(row) == "baseline"]
+    baselines = methods.baselines(list(metrics["methods"]))
     return max(baselines, key=lambda row: (metrics["methods"][row]["map@10"], -baselines.index(row)))
 
 

@@ -13,7 +13,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from artistrec import demo, io
+from artistrec import demo, io, methods
 from artistrec.candidates import select_candidates
 from artistrec.clusters import assign, fit_clusters, save_clusters
 from artistrec.datasets import demo as demo_dataset
@@ -22,7 +22,6 @@ from artistrec.errors import InputError
 from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
-from artistrec.methods import METHODS
 from artistrec.neighbours import nearest_train_artists, simplest_first, tune_neighbours
 from artistrec.split import all_artists, read_split, split_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
@@ -213,11 +212,8 @@ def seeds_summary(metrics_files: list[str], out: str, table_out: str) -> None:
     """Mean and std over split seeds of every method's metrics, and each network method against the best baseline."""
     summary = aggregate([io.read_json(path) for path in metrics_files])
     rows = summary["subsets"]["all"]
-    baselines = [row for method in METHODS if method.kind == "baseline" for row in rows if method.owns(row)]
-    compared = [
-        row for method in METHODS if method.kind == "network" and method.compared for row in rows if method.owns(row)
-    ]
-    summary["comparisons"] = {row: comparisons(summary, row, baselines) for row in compared}
+    compared = [row for row in rows if methods.kind_of(row) == "network" and methods.method_of(row).compared]
+    summary["comparisons"] = {row: comparisons(summary, row, methods.baselines(list(rows))) for row in compared}
     lines = [f"# {summary['dataset']}: mean ± std over split seeds {', '.join(map(str, summary['split_seeds']))}", ""]
     for subset, title in SUBSET_TITLES.items():
         if not summary["subsets"][subset]:

@@ -45,8 +45,10 @@ __all__ = [
     "Method",
     "Plan",
     "Scored",
+    "baselines",
     "enabled",
     "kind_of",
+    "method_of",
     "models",
     "needs",
     "rows",
@@ -89,3 +91,8 @@ def method_of(row: str) -> Method:
 
 def kind_of(row: str) -> Kind:
     return method_of(row).kind
+
+
+def baselines(rows: list[str]) -> list[str]:
+    """The rows of baselines among ``rows`` (of a ``metrics.json``), in their order."""
+    return [row for row in rows if kind_of(row) == "baseline"]

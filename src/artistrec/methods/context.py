@@ -138,8 +138,10 @@ class Context:
         return sorted(name for name in models if name == "default" or name.startswith("member-")) or ["default"]
 
     def ensemble(self, part: str) -> np.ndarray:
-        """The mean probabilities of the ensemble members (the default network's when there are none)."""
-        return np.mean([self.probabilities(name, part) for name in self.members], axis=0)
+        """The mean probabilities of the ensemble members (the default network's when there are none), computed once."""
+        return self.once(
+            ("ensemble", part), lambda: np.mean([self.probabilities(name, part) for name in self.members], axis=0)
+        )
 
     # --- the tuned content kNN's space ---------------------------------------------------
 
