@@ -24,6 +24,7 @@ include: "workflow/rules/train.smk"
 include: "workflow/rules/evaluate.smk"
 include: "workflow/rules/report.smk"
 include: "workflow/rules/summary.smk"
+include: "workflow/rules/new_artists.smk"
 
 
 localrules:
@@ -40,6 +41,7 @@ localrules:
     seeds_summary,
     sweep,
     seeds,
+    new,
 
 
 rule all:
@@ -52,4 +54,4 @@ rule all:
 onsuccess:
     from artistrec.finish import print_run_summary
 
-    print_run_summary(DEFAULT_DATASET, MAIN_SEED)
+    print_run_summary(DEFAULT_DATASET, MAIN_SEED, config.get("new_artists"))

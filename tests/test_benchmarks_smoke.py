@@ -15,7 +15,7 @@ from artistrec import config as artistrec_config
 from artistrec import demo
 from artistrec.io import read_parquet
 
-from conftest import REPO
+from conftest import REPO, run_folder
 
 sys.path.insert(0, str(REPO / "benchmarks"))
 import evaluation_vs_notebook
@@ -75,3 +75,13 @@ def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: 
     evaluate_row = next(line for line in text.splitlines() if line.startswith("| evaluate |"))
     assert evaluate_row.split("|")[-2].strip() == "1.00"
     assert scale.is_training(scale.step_order([summary])[-1])
+
+
+def test_the_batch_benchmark_scores_copies_of_the_test_artists_and_prints_their_rate(demo_run):
+    import new_artists
+
+    run = run_folder(demo_run)
+    rows = [{"run": "demo", **new_artists.one(run, size, k=5)} for size in (30, 130)]
+    assert [row["artists"] for row in rows] == [30, 130]
+    assert all(row["batch_s"] > 0 and row["peak_mb"] > 0 for row in rows)
+    assert "| demo | " in new_artists.table(rows) and "130" in new_artists.table(rows)

@@ -87,20 +87,22 @@ def test_listener_scores_add_the_linked_users_rates_and_do_not_depend_on_the_chu
     def probability_of(rows):
         return probability[rows]
 
-    whole = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(probability_of, queries)
+    scorer = nl.ListenerScores(listen, artist_ids, candidates, train, users)
+    links = scorer.links_of(queries)
+    whole = scorer.scores(probability_of, links, queries.shape[0])
     chunked = nl.ListenerScores(listen, artist_ids, candidates, train, users, chunk_elements=12 * 3).scores(
-        probability_of, queries
+        probability_of, links, queries.shape[0]
     )
-    assert chunked == pytest.approx(whole, rel=1e-6)
-    sparse = nl.ListenerScores(listen, artist_ids, candidates, train, users).scores(
-        lambda rows: sp.csr_matrix(probability[rows]), queries
-    )
+    assert np.array_equal(chunked, whole)  # each query's scores whatever shares its chunk
+    sparse = scorer.scores(lambda rows: sp.csr_matrix(probability[rows]), links, queries.shape[0])
     assert sparse == pytest.approx(whole, rel=1e-5)
     rates = nl.linked_listening_rates(users, listen, train)
     candidate_listen = nl.candidate_listeners(listen, artist_ids, candidates)
     linked = nl.with_linked_users(nl.miss_log_probability(probability), users[20:], rates)
     assert whole == pytest.approx(nl.co_listened_scores(linked, candidate_listen), rel=1e-6)
-    without_users = nl.ListenerScores(listen, artist_ids, candidates, train, None).scores(probability_of, queries)
+    without_users = nl.ListenerScores(listen, artist_ids, candidates, train, None).scores(
+        probability_of, None, queries.shape[0]
+    )
     assert without_users == pytest.approx(
         nl.co_listened_scores(nl.miss_log_probability(probability), candidate_listen), rel=1e-6
     )

@@ -72,7 +72,7 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
     }
     outputs = {name: str(tmp_path / "out" / name) for name in ("metrics", "recommendations", "record")}
     with pytest.raises(InputError) as raised:
-        evaluate_step(evaluation_inputs(run), plan, 42, settings, outputs)
+        evaluate_step(evaluation_inputs(run), plan, 42, settings, outputs, {})
     message = str(raised.value)
     assert message.startswith(f"{model}: output width: the model scores {candidates.shape[0]} candidates")
     assert f"candidates.txt lists {candidates.shape[0] - 1}" in message and "; fix: " in message

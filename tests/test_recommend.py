@@ -17,9 +17,8 @@ from artistrec import io
 from artistrec.cli import main
 from artistrec.errors import InputError
 from artistrec.features import WeightingStats, source_matrix
-from artistrec.model import scores
-from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, top_similar
-from artistrec.vectors import sigmoid
+from artistrec.methods.base import Queries
+from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, recommend
 
 from conftest import HANG_LIMIT, run_folder
 
@@ -114,21 +113,6 @@ def test_an_unknown_artist_is_an_error_that_suggests_close_names():
         find_artist(ARTISTS, "bjork")
 
 
-def test_the_artist_asked_about_is_never_recommended_to_itself():
-    ranking = np.array([5.0, 4.0, 3.0, 2.0])
-    shown = np.array([0.4, 0.3, 0.2, 0.1])
-    table = top_similar(ranking, shown, np.array([10, 20, 30, 40]), pd.Series({10: "a", 20: "b"}), 3, exclude=10)
-    assert table["artist_id"].tolist() == [20, 30, 40]
-    assert table["name"].tolist() == ["b", "30", "40"]
-    assert table["score"].tolist() == [0.3, 0.2, 0.1]
-
-
-def test_tied_candidates_rank_the_more_popular_first_as_in_the_evaluation():
-    ranking = np.array([1.0, 2.0, 2.0, 2.0])
-    table = top_similar(ranking, ranking, np.array([10, 20, 30, 40]), pd.Series(dtype=str), 3, exclude=None)
-    assert table["artist_id"].tolist() == [20, 30, 40]
-
-
 # --- the command on a finished demo run --------------------------------------------------------
 
 
@@ -149,6 +133,15 @@ def test_recommend_by_name_prints_json_and_keeps_the_console_free_of_tensorflow_
     assert [r["rank"] for r in rows] == [1, 2, 3, 4, 5]
     names = artists.set_index("artist_id")["name"]
     assert all(names[r["artist_id"]] == r["name"] for r in rows)
+
+
+def test_the_artist_asked_about_is_never_recommended_to_itself(demo_run):
+    results = results_of(demo_run)
+    candidates = io.read_ids(results / "candidates.txt")
+    for artist in candidates[:3]:
+        answer = recommend(results, str(artist), k=candidates.shape[0])
+        ids = [r["artist_id"] for r in answer["recommendations"]]
+        assert artist not in ids and len(ids) == candidates.shape[0] - 1
 
 
 def informed_test_artists(results: Path, evaluated: pd.DataFrame) -> np.ndarray:
@@ -208,11 +201,10 @@ def test_a_new_artists_given_users_of_the_user_source_add_their_listening_rates(
     interactions = io.read_parquet(data_of(demo_run) / "interactions.parquet")
     liker = io.read_parquet(data_of(demo_run) / "features_likes.parquet")["key"].value_counts().index[0]
     run = ResultsFolder(results, "network_listeners")
-    given = {"likes": [str(liker)]}
-    inputs = run.side_information_input(given)
-    listener_probability = sigmoid(scores(run.model, inputs))
-    alone = run.listening.scores_with_links(listener_probability, None)[0]
-    liked = run.listening.scores_with_links(listener_probability, run.linked_users(None, given))[0]
+    liking = run.new_artist_queries({"likes": [str(liker)]})
+    assert liking.links is not None and liking.links.nnz == 1
+    alone = run.served.serve(run, Queries(liking.inputs, None))[0]
+    liked = run.served.serve(run, liking)[0]
     listened = np.isin(run.candidates, interactions.loc[interactions["user_id"] == int(liker), "artist_id"])
     assert run.user_source == "likes" and listened.any() and not listened.all()
     assert (liked[listened] > alone[listened]).all()
@@ -235,7 +227,7 @@ def test_recommend_for_new_tags_prints_a_table(demo_run, capsys):
         (["No Such Artist"], "is neither an artist id nor a name"),
         (["--tags", "no-such-tag"], "tags keys: unknown 'no-such-tag'"),
         (["--side", "moods", "happy"], "'moods' is not a feature source of this run"),
-        ([], "give either an artist or side information"),
+        ([], "give one of an artist, side information or --batch FOLDER"),
     ],
 )
 def test_bad_questions_end_with_one_error_line_and_status_1(demo_run, capsys, arguments, message):

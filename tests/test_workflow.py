@@ -32,6 +32,7 @@ from artistrec.vectors import content_vectors, has_side_information, sigmoid
 from conftest import HANG_LIMIT, SNAKEMAKE, TEST_CONFIG, copy_workflow, evaluation_inputs, run_folder, snakemake
 
 SOURCES = {"likes": "log", "playlists": "log", "tags": "tfidf"}  # source: weighting in tests/config.yaml
+DEMO_KEYS = {"likes": "user_id", "playlists": "playlist_id", "tags": "tag"}  # key columns of new artists' CSVs
 CONFIG = yaml.safe_load((TEST_CONFIG.parents[1] / "config.yaml").read_text())
 PLAN = methods.Plan(
     "demo",
@@ -179,6 +180,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
         42,
         settings,
         outputs | {"record": str(tmp_path / "run.json")},
+        DEMO_KEYS,
     )
 
     parts = read_split(split_files)
@@ -320,7 +322,7 @@ def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_
     settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": [1.0]}
     outputs = {name: str(tmp_path / name) for name in ("metrics", "recommendations", "record")}
     with pytest.raises(InputError) as raised:
-        evaluate_step(inputs, plan, 42, settings, outputs)
+        evaluate_step(inputs, plan, 42, settings, outputs, DEMO_KEYS)
     assert str(raised.value).startswith("config: datasets.demo.user_source: no key of ")
     assert "; fix: " in str(raised.value) and "\n" not in str(raised.value)
     assert not any(tmp_path.iterdir())

@@ -14,6 +14,9 @@ from artistrec import io
 from artistrec.errors import InputError
 from artistrec.recommend import SERVABLE
 
+TOP = 10  # recommendations for one artist
+BATCH_TOP = 20  # recommendations per new artist in a batch: the evaluation's top_k
+
 
 def parser() -> argparse.ArgumentParser:
     main = argparse.ArgumentParser(prog="artistrec", description="Similar artists for cold-start artists.")
@@ -36,7 +39,15 @@ def parser() -> argparse.ArgumentParser:
         metavar=("SOURCE", "KEY"),
         help="a new artist's raw keys of one feature source (repeatable), e.g. --side taggers 2 17",
     )
-    recommend.add_argument("-k", "--top", type=int, default=10, help="how many artists (default 10)")
+    recommend.add_argument(
+        "--batch",
+        metavar="FOLDER",
+        help="score a folder of new artists (one CSV per feature source) into RUN/new/FOLDER-NAME/recommendations.csv",
+    )
+    recommend.add_argument("-o", "--output", help="with --batch: write the recommendations here instead")
+    recommend.add_argument(
+        "-k", "--top", type=int, help=f"how many artists (default {TOP}; with --batch {BATCH_TOP}, as the evaluation)"
+    )
     recommend.add_argument(
         "--method",
         choices=list(SERVABLE),
@@ -68,13 +79,18 @@ def run_recommend(args: argparse.Namespace) -> None:
     from artistrec.recommend import recommend
 
     given = side_information(args)
-    if (args.artist is None) == (not given):
-        raise InputError("command line", "artist", "give either an artist or side information", "see --help")
+    if [args.artist is not None, bool(given), args.batch is not None].count(True) != 1:
+        raise InputError(
+            "command line", "artist", "give one of an artist, side information or --batch FOLDER", "see --help"
+        )
     if any(len(keys) == 0 for keys in given.values()):
         raise InputError("command line", "--side", "names a source without keys", "give --side SOURCE KEY [KEY ...]")
-    if args.top < 1:
+    if args.top is not None and args.top < 1:
         raise InputError("command line", "--top", f"is {args.top}", "give a positive number")
-    result = recommend(args.results, args.artist, given or None, args.top, args.method)
+    if args.batch is not None:
+        run_batch(args)
+        return
+    result = recommend(args.results, args.artist, given or None, args.top or TOP, args.method)
     if args.json:
         print(json.dumps(result, indent=2, ensure_ascii=False))
         return
@@ -82,17 +98,38 @@ def run_recommend(args: argparse.Namespace) -> None:
     if "artist_id" in query:
         about = f"{query['name']} (artist {query['artist_id']})"
         if not query["has_side_information"]:
-            about += ", which has no side information: the network sees zero vectors"
+            about += ", which has no side information: ranked by popularity, as the evaluation ranks such artists"
     else:
         about = "; ".join(f"{source}: {', '.join(keys)}" for source, keys in query["side_information"].items())
     print(f"Similar artists to {about}, by {result['method']}")
     print(table_text(result["recommendations"]))
 
 
+def run_batch(args: argparse.Namespace) -> None:
+    """``--batch FOLDER``: every new artist of the folder scored, written as the rule ``recommend_new`` writes."""
+    import logging
+
+    from artistrec.batch import recommend_batch
+    from artistrec.layout import RunFolder, batch_name
+
+    output = args.output or RunFolder(args.results).new_artists(batch_name(args.batch))
+    logging.basicConfig(level=logging.WARNING)
+    counts = recommend_batch(
+        args.results, args.batch, output, args.top or BATCH_TOP, args.method, progress=sys.stderr.isatty()
+    )
+    print(
+        f"{counts['new_artists']:,} new artists ({counts['with_side_information']:,} with side information, "
+        f"the others in popularity order) scored by {counts['method']}: {output}"
+    )
+
+
 def table_text(rows: list[dict]) -> str:
     """A plain aligned table: rank, artist id, name, score."""
     header = ("rank", "artist_id", "name", "score")
-    cells = [header] + [(str(r["rank"]), str(r["artist_id"]), r["name"], f"{r['score']:.4f}") for r in rows]
+    cells = [header] + [
+        (str(r["rank"]), str(r["artist_id"]), r["name"], "-" if r["score"] is None else f"{r['score']:.4f}")
+        for r in rows
+    ]
     widths = [max(len(row[i]) for row in cells) for i in range(len(header))]
     aligned = []
     for row in cells:

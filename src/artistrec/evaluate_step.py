@@ -35,14 +35,17 @@ def served_method(context: Context, metrics: dict[str, Any]) -> dict[str, Any]:
     return {"name": best, "valid_map@10": valid[best]["map@10"], "test_map@10": metrics["methods"][best]["map@10"]}
 
 
-def run_record(context: Context, metrics: dict[str, Any], split_seed: int) -> dict[str, Any]:
-    """``run.json``: what the run is, for ``artistrec recommend`` and the report (paths relative to the run folder)."""
+def run_record(context: Context, metrics: dict[str, Any], split_seed: int, keys: dict[str, str]) -> dict[str, Any]:
+    """``run.json``: what the run is, for ``artistrec recommend``, the batch job and the report (paths relative
+    to the run folder). ``keys``: each source's key column in new artists' CSV files.
+    """
     inputs = context.inputs
     relative = RunFolder.of_model(inputs.models["default"]).relative
     return {
         "dataset": context.plan.dataset,
         "split_seed": split_seed,
         "user_source": context.plan.user_source,
+        "keys": keys,
         "plan": context.plan.as_params(),
         "methods": list(metrics["methods"]),
         "served_method": served_method(context, metrics),
@@ -62,10 +65,11 @@ def evaluate_step(
     split_seed: int,
     settings: dict[str, Any],
     outputs: dict[str, str],
+    keys: dict[str, str],
 ) -> None:
     """Score, measure and write every method the config turns on (``plan``), with ``settings`` (``evaluation:``).
 
-    ``outputs`` names the files: ``metrics`` (``metrics.json``), ``recommendations``
+    ``keys`` (each source's key column in new artists' CSVs) goes to ``run.json``. ``outputs`` names the files: ``metrics`` (``metrics.json``), ``recommendations``
     (every method's top lists) and ``record`` (``run.json``).
     """
     enabled = methods.enabled(plan)
@@ -82,7 +86,7 @@ def evaluate_step(
         log.info(
             "%-26s MAP@1 %.4f  MAP@5 %.4f  MAP@10 %.4f  MAP@20 %.4f", row, *(values[f"map@{k}"] for k in (1, 5, 10, 20))
         )
-    record = run_record(context, metrics, split_seed)
+    record = run_record(context, metrics, split_seed, keys)
     metrics["served_method"] = record["served_method"]
     log.info(
         "served method: %(name)s (valid MAP@10 %(valid_map@10).4f, test %(test_map@10).4f)", record["served_method"]

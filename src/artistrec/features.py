@@ -149,7 +149,7 @@ def fit_svd(
         artist_ids=matrix.artist_ids,
         vectors=vectors,
         explained_variance_ratio=svd.explained_variance_ratio_.astype(np.float64),
-        components=svd.components_.astype(np.float32),
+        components=svd.components_.astype(np.float64),  # float64 as fitted: a new artist projects exactly
         keys=matrix.keys,
         stats=stats,
     )

@@ -6,7 +6,7 @@ from pathlib import Path
 from typing import Any
 
 from artistrec import io, methods
-from artistrec.layout import RunFolder
+from artistrec.layout import RunFolder, batch_name
 
 
 def best_baseline(metrics: dict[str, Any]) -> str:
@@ -31,11 +31,16 @@ def run_summary(metrics: dict[str, Any], run: RunFolder, example_artist: int) ->
     )
 
 
-def print_run_summary(dataset: str, seed: int) -> None:
-    """Print ``run_summary`` of a finished run; nothing when the run has no metrics (another target was built)."""
+def print_run_summary(dataset: str, seed: int, new_artists: str | None = None) -> None:
+    """Print ``run_summary`` of a finished run; nothing when the run has no metrics (another target was built).
+
+    ``new_artists``: the config's batch folder; where its recommendations are, once scored.
+    """
     run = RunFolder.of(dataset, seed)
     if not (Path(run.metrics).is_file() and Path(run.split()["test"]).is_file()):
         return
     metrics = io.read_json(run.metrics)
     if "served_method" in metrics:
         print(run_summary(metrics, run, int(io.read_ids(run.split()["test"])[0])))
+    if new_artists is not None and Path(run.new_artists(batch_name(new_artists))).is_file():
+        print(f"  new artists of {new_artists}: {run.new_artists(batch_name(new_artists))}")

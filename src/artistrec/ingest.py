@@ -57,6 +57,7 @@ def read_raw(
     optional: Sequence[str] = (),
     *,
     listening: tuple[str, str] | None = None,
+    allow_empty: bool = False,
 ) -> pd.DataFrame:
     """Read a delimited text file as strings, indexed by line number, and check it.
 
@@ -67,6 +68,7 @@ def read_raw(
 
     ``listening`` names the user and artist columns of a listening table: there a
     row with a user and nothing else is a user with no artists, dropped (logged).
+    ``allow_empty``: a header without rows is a table without rows, not an error.
     """
     name = str(table.path)
     text = _decode(table, name)
@@ -76,7 +78,7 @@ def read_raw(
     _check_last_line(frame, text, name)
     blank = frame.apply(lambda column: column.str.strip() == "")
     frame, blank = _without_rows(frame, blank, empty_lines, name, "blank lines")
-    if frame.empty:
+    if frame.empty and not allow_empty:
         raise InputError(name, "rows", "the table has a header but no rows", "export the data rows too")
     if listening is not None:
         user = listening[0]
@@ -293,10 +295,12 @@ def artists_from_csv(table: RawTable, artist: str = "artists", name_column: str 
     return frame.sort_values("artist_id", ignore_index=True)
 
 
-def feature_from_csv(table: RawTable, key: str, artist: str = "artists") -> pd.DataFrame:
-    """A side-information table ``artists, <key>[, weight]`` as ``artist_id, key, weight``."""
+def feature_from_csv(table: RawTable, key: str, artist: str = "artists", allow_empty: bool = False) -> pd.DataFrame:
+    """A side-information table ``artists, <key>[, weight]`` as ``artist_id, key, weight`` (``allow_empty``:
+    a header without rows is an empty table).
+    """
     name = str(table.path)
-    raw = read_raw(table, [artist, key], ["weight"])
+    raw = read_raw(table, [artist, key], ["weight"], allow_empty=allow_empty)
     frame = pd.DataFrame(
         {
             "artist_id": parse_ids(raw[artist], name),

@@ -21,6 +21,11 @@ def results_path(*parts: str) -> str:
     return os.path.join(RESULTS, *parts)
 
 
+def batch_name(folder: str | os.PathLike[str]) -> str:
+    """A batch of new artists is named by its folder: ``new/{batch}/`` of the run that scores it."""
+    return Path(folder).resolve().name
+
+
 @dataclass(frozen=True)
 class DatasetFolder:
     """``results/{dataset}``: the ingested tables and what spans the dataset's runs."""
@@ -126,6 +131,10 @@ class RunFolder:
     @property
     def recommendations(self) -> str:
         return self.path("recommendations", "test.csv")
+
+    def new_artists(self, batch: str, file: str = "recommendations.csv") -> str:
+        """``new/{batch}/recommendations.csv`` (and ``.parquet``): a batch of new artists scored by the run."""
+        return self.path("new", batch, file)
 
     @property
     def record(self) -> str:

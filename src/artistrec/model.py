@@ -96,6 +96,9 @@ def describe_device(require_gpu: bool) -> str:
     return "CPU (no GPU visible to TensorFlow)"
 
 
+# Rows of every forward pass after training (``forward``): small, so one artist alone costs little.
+SCORE_BATCH = 256
+
 # What the tower's last layer scores, and the loss it is trained with: a softmax
 # over the candidates against co-listening distributions, or a sigmoid per user
 # against the artist's listeners.
@@ -404,17 +407,36 @@ def load_model(path: str | Path, n_candidates: int | None = None, n_users: int |
     return model
 
 
-def hidden_representation(model: keras.Model, inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+def hidden_representation(model: keras.Model, inputs: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:
     """The tower's last hidden layer (the normalised inputs of a linear model): the artist embedding the logits read.
 
     An artist without side information gets the zero vector, not the tower's
     response to a zero input, so it is nobody's neighbour.
     """
     tower = keras.Model(model.inputs, model.layers[-2].output)
-    hidden = np.asarray(tower.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float32)
-    return hidden * has_side_information(inputs)[:, None]
+    return forward(tower, inputs, batch_size) * has_side_information(inputs)[:, None]
 
 
-def scores(model: keras.Model, inputs: np.ndarray, batch_size: int = 4096) -> np.ndarray:
+def scores(model: keras.Model, inputs: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:
     """One score (logit) per candidate for each input row."""
-    return np.asarray(model.predict(inputs, batch_size=batch_size, verbose=0), dtype=np.float32)
+    return forward(model, inputs, batch_size)
+
+
+def forward(model: keras.Model, inputs: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:
+    """The model's outputs for each input row, computed on batches of exactly ``batch_size`` rows
+    (the last one padded with zero rows).
+
+    On the CPU a row's outputs differ in the last bits with the number of rows that
+    share its batch (other matrix kernels); with one batch shape they do not, so an
+    artist scored alone (``artistrec recommend``), in a batch job or in the
+    evaluation gets the same scores and the same ties.
+    """
+    width = int(model.output_shape[-1])
+    outputs = np.empty((inputs.shape[0], width), dtype=np.float32)
+    batch = np.zeros((batch_size, inputs.shape[1]), dtype=np.float32)
+    for start in range(0, inputs.shape[0], batch_size):
+        rows = inputs[start : start + batch_size]
+        batch[: rows.shape[0]] = rows
+        batch[rows.shape[0] :] = 0.0
+        outputs[start : start + rows.shape[0]] = np.asarray(model.predict_on_batch(batch))[: rows.shape[0]]
+    return outputs

@@ -7,10 +7,12 @@ its key-count row is weighted exactly as the SVD step weighted the train artists
 nothing about get zero vectors, as for a test artist without that side information.
 
 The run's served method (``run.json``) or the one asked then scores the candidates
-exactly as the run's evaluate step did: the listener network (``network_listeners``)
-through the users it predicts will listen, the artist's own users of the run's user
-source (its taggers) adding their listening rates; the softmax network (``network``)
-directly.
+through its ``serve``, the call the run's evaluate step made for the test artists:
+the listener network (``network_listeners``) through the users it predicts will
+listen, the artist's own users of the run's user source (its taggers) adding their
+listening rates; the softmax network (``network``) directly. An artist without side
+information is ranked by popularity, as the evaluation ranks such artists. The batch
+job (:mod:`artistrec.batch`) scores whole folders of new artists the same way.
 """
 
 from __future__ import annotations
@@ -31,9 +33,11 @@ from artistrec.features import WeightingStats, weigh
 from artistrec.layout import RunFolder
 from artistrec.matrices import listeners, positions, source_users
 from artistrec.methods import listeners as nl
+from artistrec.methods.base import Queries
+from artistrec.methods.popularity import with_fallback
+from artistrec.metrics import rank
 from artistrec.split import all_artists, read_split
 from artistrec.variants import model_inputs
-from artistrec.vectors import probabilities, sigmoid
 
 
 @dataclass(frozen=True)
@@ -104,7 +108,7 @@ def key_row(source: Source, keys: list[str]) -> sp.csr_matrix:
 def project(source: Source, counts: sp.csr_matrix) -> np.ndarray:
     """SVD vectors of raw key-count rows, weighted as the SVD step weighted the train artists."""
     weighted = weigh(counts, source.weighting, source.stats)
-    return np.asarray(weighted @ source.components.T.astype(np.float64), dtype=np.float32)
+    return np.asarray(weighted @ source.components.T, dtype=np.float32)
 
 
 def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet") -> int:
@@ -127,53 +131,37 @@ def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet
     raise InputError(where, "artist", f"{query!r} is neither an artist id nor a name", hint)
 
 
-def top_similar(
-    ranking: np.ndarray, score: np.ndarray, candidates: np.ndarray, names: pd.Series, k: int, exclude: int | None
-) -> pd.DataFrame:
-    """The ``k`` candidates ranked highest by ``ranking`` (ties to the more popular, as in the evaluation),
-    never ``exclude`` (the artist asked about), with their ``score``.
-    """
-    order = np.argsort(-ranking, kind="stable")
-    order = order[candidates[order] != exclude][:k]
-    ids = candidates[order]
-    return pd.DataFrame(
-        {
-            "rank": np.arange(1, ids.shape[0] + 1),
-            "artist_id": ids,
-            "name": [str(names.get(i, i)) for i in ids],
-            "score": score[order],
-        }
-    )
-
-
 # The methods ``artistrec recommend`` can serve, in registry order.
 SERVABLE = {method.name: method for method in methods.METHODS if method.servable}
 
 
 class ResultsFolder:
-    """What a run folder (``results/{dataset}/split-{seed}``) offers to the recommend command.
+    """A finished run folder (``results/{dataset}/split-{seed}``) as a scorer of any artist.
 
-    ``method`` is one of ``SERVABLE``: ``network_listeners`` (the listener network)
-    or ``network`` (the softmax network); None: the run's served method, the one
-    with the best valid MAP@10 (its ``run.json``). The model's ``inputs.json`` names
-    its feature sources and SVD files in input order. The network (and with it
-    TensorFlow) is loaded on first use, so a mistyped artist or tag is reported at once.
+    ``method`` is one of ``SERVABLE``; None: the run's served method, the one with the
+    best valid MAP@10 (its ``run.json``). Its networks' ``inputs.json`` name the feature
+    sources and SVD files in input order. Networks (and with them TensorFlow) are loaded
+    on first use, so a mistyped artist or tag is reported at once. Scores come from the
+    method's ``serve``, the same call the evaluate step made for the test artists.
     """
 
     def __init__(self, folder: str | Path, method: str | None = None) -> None:
         self.folder = Path(folder)
         self.run = RunFolder(str(self.folder))
         self.method = self.record["served_method"]["name"] if method is None else method
-        self.model_file = Path(self.run.model(SERVABLE[self.method].models(self.plan)[0]))
-        if not self.model_file.is_file():
-            fix = f"run with methods.{self.method}: true, or ask --method network"
-            raise InputError(str(self.folder), self.run.relative(self.model_file), "is missing", fix)
+        self.served = SERVABLE[self.method]
+        for name in self.served.models(self.plan):
+            if not Path(self.run.model(name)).is_file():
+                fix = f"run with methods.{self.method}: true, or ask --method network"
+                raise InputError(str(self.folder), self.run.relative(self.run.model(name)), "is missing", fix)
+        self.model_file = Path(self.run.model(self.served.models(self.plan)[0]))
         self.candidates = io.read_ids(self.run.candidates)
         self.artists_file = Path(self.run.dataset.artists)
         self.artists = io.read_parquet(self.artists_file)
         self.names = self.artists.set_index("artist_id")["name"]
         self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
         self.available = {source.name: source for source in self.sources}
+        self._networks: dict[str, Any] = {}
 
     @functools.cached_property
     def record(self) -> dict[str, Any]:
@@ -191,14 +179,18 @@ class ResultsFolder:
     def plan(self) -> methods.Plan:
         return methods.Plan.from_params(self.record["plan"])
 
-    @functools.cached_property
-    def model(self) -> Any:
-        from artistrec.model import load_model, quiet_fd2
+    def network(self, name: str) -> Any:
+        """A trained network of the run, loaded once (``Scorer``)."""
+        from artistrec.model import quiet_fd2
+        from artistrec.networks import TrainedVariant
 
-        with quiet_fd2():
-            if self.method == "network_listeners":
-                return load_model(self.model_file, n_users=self.listening.candidate_listen.shape[1])
-            return load_model(self.model_file, n_candidates=self.candidates.shape[0])
+        if name not in self._networks:
+            n_users = int(self.listening.candidate_listen.shape[1])
+            with quiet_fd2():
+                self._networks[name] = TrainedVariant.load_named(
+                    name, self.run.model(name), int(self.candidates.shape[0]), n_users
+                )
+        return self._networks[name]
 
     @property
     def user_source(self) -> str | None:
@@ -210,23 +202,29 @@ class ResultsFolder:
         return io.read_parquet(self.run.dataset.interactions)
 
     @functools.cached_property
+    def run_artists(self) -> np.ndarray:
+        """Every artist of the run's split (sorted)."""
+        return all_artists(read_split(self.run.split()))
+
+    @functools.cached_property
     def listening(self) -> nl.ListenerScores:
-        """Candidates scored through listeners exactly as the run's evaluation scored them."""
-        parts = read_split(self.run.split())
-        artist_ids = all_artists(parts)
+        """Candidates scored through listeners exactly as the run's evaluation scored them (``Scorer``)."""
         users = None
         if self.user_source is not None:
             features = io.read_parquet(self.run.dataset.features(self.user_source))
-            users = source_users(features, self.interactions, artist_ids)
+            users = source_users(features, self.interactions, self.run_artists)
+        parts = read_split(self.run.split())
         return nl.ListenerScores(
-            listeners(self.interactions, artist_ids), artist_ids, self.candidates, parts["train"], users
+            listeners(self.interactions, self.run_artists), self.run_artists, self.candidates, parts["train"], users
         )
 
-    def artist_input(self, artist_id: int) -> np.ndarray:
-        return np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
+    def artist_queries(self, artist_id: int) -> Queries:
+        """A known artist as the evaluation saw it: its SVD vectors and its linked users."""
+        inputs = np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
+        return Queries(inputs, self.listening.links_of(np.array([artist_id])))
 
-    def side_information_input(self, given: dict[str, list[str]]) -> np.ndarray:
-        """The network input of a new artist described by raw keys per source."""
+    def new_artist_queries(self, given: dict[str, list[str]]) -> Queries:
+        """A new artist described by raw keys per source (its given users of the user source linked)."""
         unknown = sorted(set(given) - set(self.available))
         if unknown:
             raise InputError(
@@ -235,54 +233,72 @@ class ResultsFolder:
                 f"{unknown[0]!r} is not a feature source of this run",
                 f"use one of {', '.join(self.available)}",
             )
-        projected = {
-            name: project(self.available[name], key_row(self.available[name], keys)) for name, keys in given.items()
-        }
-        if not any(vector.any() for vector in projected.values()):
+        rows = {name: key_row(self.available[name], keys) for name, keys in given.items()}
+        inputs = self.network_inputs(rows)
+        if not inputs.any():
             raise InputError(
                 str(self.folder / "svd"),
                 "keys",
                 "none of the given keys occurs among the train artists",
                 "give keys the train artists have",
             )
-        return np.hstack([projected.get(s.name, np.zeros((1, s.dim), np.float32)) for s in self.sources])
+        keys = given.get(self.user_source, []) if self.user_source is not None else []
+        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys, "weight": 1.0})
+        return Queries(inputs, self.linked_users(linked, np.zeros(1, dtype=np.int64)))
 
-    def linked_users(self, artist_id: int | None, given: dict[str, list[str]]) -> sp.csr_matrix | None:
-        """The artist's own users of the run's user source (its taggers, likers), as one row over the
-        listening users: a known artist's from the run's data, a new artist's from the given keys.
-        """
+    def network_inputs(self, counts: dict[str, sp.csr_matrix]) -> np.ndarray:
+        """The network inputs of new artists from their raw key counts per source (a source not given: zeros)."""
+        n_rows = next(iter(counts.values())).shape[0]
+        return np.hstack(
+            [
+                project(s, counts[s.name]) if s.name in counts else np.zeros((n_rows, s.dim), np.float32)
+                for s in self.sources
+            ]
+        )
+
+    def linked_users(self, linked: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matrix | None:
+        """New artists' own users of the run's user source (``artist_id, key`` rows), over the listening users."""
         if self.user_source is None:
             return None
-        if artist_id is not None:
-            return self.listening.users[positions(np.array([artist_id]), self.listening.artist_ids)]
-        keys = given.get(self.user_source, [])
-        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys, "weight": 1.0})
-        return source_users(linked, self.interactions, np.zeros(1, dtype=np.int64))
+        return source_users(linked, self.interactions, artist_ids)
 
-    def similar(
-        self, inputs: np.ndarray, k: int, artist_id: int | None = None, given: dict[str, list[str]] | None = None
-    ) -> pd.DataFrame:
-        """Top ``k`` for a known artist (``artist_id``, never recommended to itself) or a new one (``given`` keys).
+    def top(self, queries: Queries, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per query, the positions among the candidates of its top ``k`` and their raw scores.
 
-        The listener network ranks by ``-log P(no likely listener listens)`` and shows the
-        chance that one does; the softmax network ranks by and shows its probability.
+        Ranked as the evaluate step ranks: the served method's scores, popularity order for
+        queries without side information, ties to the more popular candidate.
         """
-        from artistrec.model import quiet_fd2, scores
+        scores = with_fallback(self.served.serve(self, queries), queries.informed)
+        top = rank(scores, k)
+        return top, np.take_along_axis(scores, top, axis=1)
 
-        with quiet_fd2():
-            outputs = scores(self.model, inputs)
-        if self.method == "network_listeners":
-            ranking = self.listening.scores_with_links(sigmoid(outputs), self.linked_users(artist_id, given or {}))[0]
-            shown = -np.expm1(-ranking.astype(np.float64))
-        else:
-            ranking = shown = probabilities(outputs.astype(np.float64))[0]
-        return top_similar(ranking, shown, self.candidates, self.names, k, artist_id)
+    def similar(self, queries: Queries, k: int, exclude: int | None = None) -> pd.DataFrame:
+        """Top ``k`` of one artist: ``rank, artist_id, name, score`` (the chance the method gives; none
+        for an artist without side information, ranked by popularity).
+        """
+        top, raw = self.top(queries, k + 1)
+        kept = self.candidates[top[0]] != exclude
+        ids, raw = self.candidates[top[0]][kept][:k], raw[0][kept][:k]
+        shown = self.served.chance(raw) if queries.informed[0] else np.full(ids.shape[0], np.nan)
+        return pd.DataFrame(
+            {
+                "rank": np.arange(1, ids.shape[0] + 1),
+                "artist_id": ids,
+                "name": [str(self.names.get(i, i)) for i in ids],
+                "score": shown,
+            }
+        )
 
 
 def records(table: pd.DataFrame) -> list[dict[str, Any]]:
-    """The recommendations as JSON-ready rows (plain ints, strings and floats)."""
+    """The recommendations as JSON-ready rows (plain ints, strings and floats; no score: null)."""
     return [
-        {"rank": int(row.rank), "artist_id": int(row.artist_id), "name": str(row.name), "score": float(row.score)}
+        {
+            "rank": int(row.rank),
+            "artist_id": int(row.artist_id),
+            "name": str(row.name),
+            "score": float(row.score) if np.isfinite(row.score) else None,
+        }
         for row in table.itertuples(index=False)
     ]
 
@@ -300,15 +316,14 @@ def recommend(
     run = ResultsFolder(folder, method)
     if artist is not None:
         artist_id = find_artist(run.artists, artist, str(run.artists_file))
-        inputs = run.artist_input(artist_id)
+        queries = run.artist_queries(artist_id)
         query: dict[str, Any] = {
             "artist_id": artist_id,
             "name": str(run.names.get(artist_id, artist_id)),
-            "has_side_information": bool(inputs.any()),
+            "has_side_information": bool(queries.informed[0]),
         }
-        table = run.similar(inputs, k, artist_id=artist_id)
+        table = run.similar(queries, k, exclude=artist_id)
     else:
         query = {"side_information": side_information}
-        given = side_information or {}
-        table = run.similar(run.side_information_input(given), k, given=given)
+        table = run.similar(run.new_artist_queries(side_information or {}), k)
     return {"results": str(folder), "method": run.method, "query": query, "recommendations": records(table)}

@@ -9,7 +9,7 @@ sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 from artistrec import config as artistrec_config
 from artistrec import datasets, methods, variants
 from artistrec.errors import InputError
-from artistrec.layout import DatasetFolder, RunFolder, results_path
+from artistrec.layout import DatasetFolder, RunFolder, batch_name, results_path
 
 artistrec_config.export_package_path()
 if workflow.is_main_process:
@@ -133,9 +133,13 @@ def feature_tables_input(wildcards):
 
 
 def user_source_input(wildcards):
-    """The feature table of the source keyed by user id, when a method reads it."""
+    """The feature table of the source keyed by user id (none: no user source).
+
+    Every run with one reads it: its artists' own users are part of what a servable
+    method scores, in the evaluation as for new artists.
+    """
     dataset_plan = plan(wildcards.dataset)
-    if not methods.needs(dataset_plan, methods.USERS):
+    if dataset_plan.user_source is None:
         return []
     return DatasetFolder.of(wildcards.dataset).features(dataset_plan.user_source)
 
@@ -158,3 +162,42 @@ def listening_files(wildcards):
 def feature_files(wildcards):
     """The raw files behind one feature source."""
     return raw_files(wildcards).features[wildcards.source]
+
+
+def new_artists_folder():
+    """The folder of new artists (``new_artists`` in the config), or None."""
+    return config.get("new_artists")
+
+
+def new_artists_files(wildcards):
+    """The CSVs of the batch folder: editing, adding or removing one re-runs the batch."""
+    folder = new_artists_folder()
+    if folder is None or batch_name(folder) != wildcards.batch:
+        raise InputError(
+            "config",
+            "new_artists",
+            f"names no folder called {wildcards.batch!r}",
+            "snakemake new --config new_artists=path/to/folder",
+        )
+    return sorted(str(path) for path in Path(folder).glob("*.csv"))
+
+
+def served_models(wildcards):
+    """The networks of every servable method of the run (which one serves is in run.json)."""
+    return [
+        RunFolder.of(wildcards.dataset, wildcards.seed).model(name)
+        for method in methods.servable(plan(wildcards.dataset))
+        for name in method.models(plan(wildcards.dataset))
+    ]
+
+
+def new_artists_target(wildcards):
+    """The main run's recommendations for the batch; without a batch, a one-line error."""
+    if new_artists_folder() is None:
+        sys.exit(
+            "error: config: new_artists: is not set, so there is no batch to score; "
+            "fix: snakemake new --config new_artists=path/to/folder"
+        )
+    return RunFolder.of(DEFAULT_DATASET, MAIN_SEED).new_artists(
+        batch_name(new_artists_folder())
+    )

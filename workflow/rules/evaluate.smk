@@ -58,6 +58,9 @@ rule evaluate:
         n_sources=lambda wildcards: len(sources(wildcards.dataset)),
         dims=lambda wildcards: config["datasets"][wildcards.dataset]["dims"],
         plan=lambda wildcards: plan(wildcards.dataset).as_params(),
+        key_columns=lambda wildcards: datasets.get_dataset(
+            wildcards.dataset
+        ).key_columns(config),
         settings=settings("evaluation"),
     script:
         "../scripts/evaluate.py"

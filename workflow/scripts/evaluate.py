@@ -29,6 +29,7 @@ def main() -> None:
         int(snakemake.wildcards.seed),
         dict(snakemake.params.settings),
         {name: snakemake.output[name] for name in ("metrics", "recommendations", "record")},
+        dict(snakemake.params.key_columns),
     )
 
 

@@ -54,6 +54,10 @@ class Dataset(ABC):
         return list(self.settings(config)["features"])
 
     @abstractmethod
+    def key_columns(self, config: Config) -> dict[str, str]:
+        """Each configured source's key column in CSV files of new artists (``artists, <key>[, weight]``)."""
+
+    @abstractmethod
     def raw_files(self, config: Config) -> RawFiles:
         """The raw files of the listening table and of each configured feature source."""
 
@@ -93,6 +97,10 @@ class CsvDataset(Dataset):
     @abstractmethod
     def raw_tables(self, config: Config) -> Tables:
         """The paths of the CSV tables and each configured source's key column."""
+
+    def key_columns(self, config: Config) -> dict[str, str]:
+        """The key column of each source's CSV: new artists' files use the same names."""
+        return {source: key for source, (_, key) in self.raw_tables(config)["features"].items()}
 
     def raw_files(self, config: Config) -> RawFiles:
         tables = self.raw_tables(config)

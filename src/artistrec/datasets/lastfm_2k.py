@@ -25,6 +25,8 @@ FILES = (ARTISTS, TAGS, USER_ARTISTS, USER_TAGGED)
 """The files the workflow reads (in the order the config check reports a missing one)."""
 LISTENING_FILES = (USER_ARTISTS, ARTISTS)
 FEATURE_FILES = (TAGS, USER_TAGGED)
+KEY_COLUMNS = {"tags": "tag", "taggers": "user_id"}
+"""The key column of each source in CSV files of new artists."""
 ARCHIVE_MEMBERS = (*FILES, "user_friends.dat", "readme.txt")
 """What the checked download unpacks."""
 
@@ -139,6 +141,10 @@ class LastFm2k(Dataset):
             listening=[os.path.join(folder, name) for name in LISTENING_FILES],
             features={source: list(features) for source in self.sources(config)},
         )
+
+    def key_columns(self, config: Config) -> dict[str, str]:
+        """New artists' CSVs name a tag (``tags``) or a tagger's user id (``taggers``)."""
+        return {source: KEY_COLUMNS[source] for source in self.sources(config) if source in KEY_COLUMNS}
 
     def read_listening(self, tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame]:
         return listening(Path(tables["dir"]))

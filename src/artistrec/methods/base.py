@@ -11,12 +11,17 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
 import numpy as np
+import scipy.sparse as sp
+
+from artistrec.vectors import has_side_information
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
+    from artistrec.methods.listeners import ListenerScores
+    from artistrec.networks import TrainedVariant
 
 Kind = Literal["baseline", "network"]
 
@@ -123,3 +128,60 @@ class OneRowMethod(Method):
     @abstractmethod
     def score(self, context: Context) -> Scored:
         """Raw scores of the valid and test artists over the candidates, and the tuning record."""
+
+
+@dataclass(frozen=True)
+class Queries:
+    """Artists to score, as a servable method sees them: the network inputs (SVD vectors of every
+    source, in input order) and, with a user source, each artist's own users (its taggers, likers)
+    as rows over the listening table's users.
+
+    The evaluate step builds them for the valid and test artists from the run's SVD files;
+    ``artistrec recommend`` and the batch job from new artists' side information.
+    """
+
+    inputs: np.ndarray
+    links: sp.csr_matrix | None
+
+    @property
+    def size(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def informed(self) -> np.ndarray:
+        """Which queries have side information (the others are ranked by popularity)."""
+        return has_side_information(self.inputs)
+
+
+class Scorer(Protocol):
+    """What serving needs from a run: its trained networks and the candidates' listeners.
+
+    The evaluate step's context is one; a finished run folder (``artistrec.recommend``) is another.
+    """
+
+    def network(self, name: str) -> TrainedVariant: ...
+
+    @property
+    def listening(self) -> ListenerScores: ...
+
+
+class ServableMethod(OneRowMethod):
+    """A method that scores any artist from its network inputs and linked users, a new one included.
+
+    The evaluation scores the valid and test artists through ``serve`` too, so a new
+    artist described by the same side information as a test artist gets the same scores.
+    """
+
+    servable = True
+
+    @abstractmethod
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        """Raw scores (queries x candidates) before the popularity fallback."""
+
+    @staticmethod
+    @abstractmethod
+    def chance(scores: np.ndarray) -> np.ndarray:
+        """The scores as the probabilities ``artistrec recommend`` shows."""
+
+    def score(self, context: Context) -> Scored:
+        return Scored(*(self.serve(context, context.queries(part)) for part in ("valid", "test")))

@@ -19,7 +19,8 @@ from artistrec import io
 from artistrec.errors import InputError
 from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, source_users
-from artistrec.methods.base import Method, Plan, Scored
+from artistrec.methods.base import Method, Plan, Queries, Scored
+from artistrec.methods.listeners import ListenerScores
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
 from artistrec.neighbours import nearest_train_artists, neighbour_votes, vote_rows
@@ -114,6 +115,13 @@ class Context:
         fallen_back = ((key, with_fallback(scores, self.informed["valid"])) for key, scores in scores_by_setting)
         return query_map(self.listen, self.artist_ids, self.parts["valid"], self.candidates, fallen_back)
 
+    def queries(self, part: str) -> Queries:
+        """The ``part`` artists as servable methods score them: their network inputs and linked users."""
+        ids = self.parts[part]
+        return self.once(
+            ("queries", part), lambda: Queries(stack_vectors(self.svd_files, ids), self.listening.links_of(ids))
+        )
+
     # --- trained networks ------------------------------------------------------------
 
     def network(self, name: str) -> TrainedVariant:
@@ -121,11 +129,10 @@ class Context:
         from artistrec.networks import TrainedVariant
 
         path = self.inputs.models[name]
-        if name == "listeners":
-            return self.once(
-                ("network", name), lambda: TrainedVariant.load_listeners(path, n_users=self.listen.shape[1])
-            )
-        return self.once(("network", name), lambda: TrainedVariant.load(path, n_candidates=self.n_candidates))
+        return self.once(
+            ("network", name),
+            lambda: TrainedVariant.load_named(name, path, self.n_candidates, int(self.listen.shape[1])),
+        )
 
     def probabilities(self, name: str, part: str) -> np.ndarray:
         """A softmax network's probabilities over the candidates for the ``part`` artists (computed once)."""
@@ -169,7 +176,12 @@ class Context:
             lambda: neighbour_votes(*self.content_neighbours(part, k), self.vote_rows(), k, power),
         )
 
-    # --- the users of the user source ------------------------------------------------------
+    # --- the users of the user source, and the candidates scored through listeners -------------
+
+    @functools.cached_property
+    def listening(self) -> ListenerScores:
+        """The candidates' listeners and the linked users' listening rates (built once)."""
+        return ListenerScores(self.listen, self.artist_ids, self.candidates, self.parts["train"], self.users)
 
     @functools.cached_property
     def users(self) -> sp.csr_matrix | None:

@@ -27,7 +27,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.matrices import positions
-from artistrec.methods.base import OneRowMethod, Plan, Scored
+from artistrec.methods.base import OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.neighbours import CHUNK_ELEMENTS
 
 if TYPE_CHECKING:
@@ -139,14 +139,21 @@ class ListenerScores:
         self.rates = None if users is None else linked_listening_rates(users, listen, positions(train_ids, artist_ids))
         self.chunk_rows = max(1, chunk_elements // max(1, listen.shape[1]))
 
-    def scores(self, probability_of: Callable[[slice], Probabilities], queries: np.ndarray) -> np.ndarray:
-        """Scores of ``queries``; ``probability_of(rows)`` gives the listener probabilities of ``queries[rows]``."""
-        scores = np.empty((queries.shape[0], self.candidate_listen.shape[0]), dtype=np.float32)
-        for start in range(0, queries.shape[0], self.chunk_rows):
+    def scores(
+        self, probability_of: Callable[[slice], Probabilities], links: sp.csr_matrix | None, n_queries: int
+    ) -> np.ndarray:
+        """Scores of ``n_queries`` queries; ``probability_of(rows)`` gives the listener probabilities of
+        the queries ``rows``, ``links`` their linked users (None: no user source).
+        """
+        scores = np.empty((n_queries, self.candidate_listen.shape[0]), dtype=np.float32)
+        for start in range(0, n_queries, self.chunk_rows):
             rows = slice(start, start + self.chunk_rows)
-            links = None if self.users is None else self.users[positions(queries[rows], self.artist_ids)]
-            scores[rows] = self.scores_with_links(probability_of(rows), links)
+            scores[rows] = self.scores_with_links(probability_of(rows), None if links is None else links[rows])
         return scores
+
+    def links_of(self, artist_ids: np.ndarray) -> sp.csr_matrix | None:
+        """The linked users of the run's ``artist_ids`` (None without a user source)."""
+        return None if self.users is None else sp.csr_matrix(self.users[positions(artist_ids, self.artist_ids)])
 
     def scores_with_links(self, listener_probability: Probabilities, links: sp.csr_matrix | None) -> np.ndarray:
         """Scores of queries given their listener probabilities and their linked users (rows over the
@@ -177,34 +184,25 @@ def co_listened_scores(log_miss: Probabilities, candidate_listen: sp.csr_matrix)
     return -np.asarray(missed.toarray() if sp.issparse(missed) else missed, dtype=np.float32).T
 
 
-def listener_scores(context: Context) -> ListenerScores:
-    """The run's ``ListenerScores`` (built once per evaluation)."""
-    return context.once(
-        ("listener_scores",),
-        lambda: ListenerScores(
-            context.listen, context.artist_ids, context.candidates, context.parts["train"], context.users
-        ),
-    )
-
-
-class NetworkListeners(OneRowMethod):
+class NetworkListeners(ServableMethod):
     """The listener network predicts who will listen; candidates by the noisy-OR of those listeners."""
 
     name = "network_listeners"
     kind = "network"
-    servable = True
 
     def models(self, plan: Plan) -> list[str]:
         return ["listeners"]
 
-    def score(self, context: Context) -> Scored:
-        network, listened = context.network("listeners"), listener_scores(context)
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        network = scorer.network("listeners")
+        return scorer.listening.scores(
+            lambda rows: network.listener_probabilities_of(queries.inputs[rows]), queries.links, queries.size
+        )
 
-        def scored(part: str) -> np.ndarray:
-            queries = context.parts[part]
-            return listened.scores(lambda rows: network.listener_probabilities(queries[rows]), queries)
-
-        return Scored(scored("valid"), scored("test"))
+    @staticmethod
+    def chance(scores: np.ndarray) -> np.ndarray:
+        """``1 - P(no likely listener listens)``: the chance that the candidate is co-listened."""
+        return -np.expm1(-scores.astype(np.float64))
 
 
 class ContentKnnListeners(OneRowMethod):
@@ -217,16 +215,18 @@ class ContentKnnListeners(OneRowMethod):
         return NetworkListeners().enabled(plan)  # its baseline: on with it
 
     def score(self, context: Context) -> Scored:
-        listened, settings = listener_scores(context), context.settings
+        listened, settings = context.listening, context.settings
         train_listen = context.listen[positions(context.parts["train"], context.artist_ids)]
 
         def scored(
             part: str, k: int, power: float, scale: float, neighbours: tuple[np.ndarray, np.ndarray]
         ) -> np.ndarray:
             nearest, similarity = neighbours
+            queries = context.queries(part)
             return listened.scores(
                 lambda rows: neighbour_listeners(nearest[rows], similarity[rows], train_listen, k, power, scale),
-                context.parts[part],
+                queries.links,
+                queries.size,
             )
 
         valid_neighbours = context.content_neighbours("valid", max(settings["knn_k"]))

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from artistrec.methods.base import Method, OneRowMethod, Plan, Scored
+import numpy as np
+
+from artistrec.methods.base import Method, OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.variants import DEFAULT, ablation_variants
 from artistrec.variants import ensemble_members as members_of
 from artistrec.vectors import log_probability
@@ -28,12 +30,11 @@ def scored_network(context: Context, name: str) -> Scored:
     return Scored(*(log_probability(context.probabilities(name, part)) for part in ("valid", "test")))
 
 
-class Network(OneRowMethod):
+class Network(ServableMethod):
     """The tower trained on the config's sources: softmax over the candidates (log probabilities as scores)."""
 
     name = "network"
     kind = "network"
-    servable = True
 
     def enabled(self, plan: Plan) -> bool:
         return True  # the default network decides who has side information: always trained
@@ -41,8 +42,13 @@ class Network(OneRowMethod):
     def models(self, plan: Plan) -> list[str]:
         return [DEFAULT]
 
-    def score(self, context: Context) -> Scored:
-        return scored_network(context, DEFAULT)
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return log_probability(scorer.network(DEFAULT).probabilities_of(queries.inputs))
+
+    @staticmethod
+    def chance(scores: np.ndarray) -> np.ndarray:
+        """The softmax probability."""
+        return np.exp(scores.astype(np.float64))
 
 
 class NetworkEnsemble(OneRowMethod):
