@@ -36,13 +36,13 @@ def make_batch(run: Path, size: int, folder: Path) -> Path:
     return export_batch(run, ids, folder, offset)
 
 
-def measure(run: Path, batch: Path, k: int) -> dict[str, float]:
+def measure(run: Path, batch: Path, k: int, method: str | None) -> dict[str, float]:
     """Seconds to load the run, to read and check one batch, and to read, score and write it (in this process)."""
     from artistrec.batch import chunk_rows, read_new_artists, score_batch
     from artistrec.recommend import ResultsFolder
 
     start = time.perf_counter()
-    results = ResultsFolder(run)
+    results = ResultsFolder(run, method)
     for name in results.served.models(results.plan):
         results.network(name)
     loaded = time.perf_counter()
@@ -62,12 +62,13 @@ def measure(run: Path, batch: Path, k: int) -> dict[str, float]:
     }
 
 
-def one(run: Path, size: int, k: int) -> dict[str, float]:
+def one(run: Path, size: int, k: int, method: str | None = None) -> dict[str, float]:
     """Measure one (run, size) in a child process, so that its peak memory is its own."""
     with tempfile.TemporaryDirectory() as scratch:
         batch = make_batch(run, size, Path(scratch) / "batch")
         child = subprocess.run(
-            [sys.executable, __file__, "--child", str(run), str(batch), "-k", str(k)],
+            [sys.executable, __file__, "--child", str(run), str(batch), "-k", str(k)]
+            + ([] if method is None else ["--method", method]),
             capture_output=True,
             text=True,
             check=True,
@@ -97,12 +98,13 @@ def main() -> None:
     parser.add_argument("runs", nargs="*", type=Path, help="finished run folders, e.g. results/lastfm-2k/split-42")
     parser.add_argument("--sizes", nargs="+", type=int, default=[10_000, 40_000], help="new artists per batch")
     parser.add_argument("-k", type=int, default=20, help="recommendations per new artist (default 20)")
+    parser.add_argument("--method", help="a servable method (default: each run's served method)")
     parser.add_argument("--child", nargs=2, type=Path, metavar=("RUN", "BATCH"), help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(measure(*args.child, args.k)))
+        print(json.dumps(measure(*args.child, args.k, args.method)))
         return
-    rows = [{"run": str(run), **one(run, size, args.k)} for run in args.runs for size in args.sizes]
+    rows = [{"run": str(run), **one(run, size, args.k, args.method)} for run in args.runs for size in args.sizes]
     print(table(rows))
 
 

@@ -44,13 +44,14 @@ class NewArtists:
     """A checked batch: the new artists (sorted ids), their names, and their raw side information.
 
     ``counts[source]`` is new artists x the run's keys of that source (raw weights, keys
-    the run does not know left out); ``linked`` the user source's rows (``artist_id, key``).
+    the run does not know left out); ``linked`` the user source's rows (``artist_id, key``;
+    None: the run has no user source).
     """
 
     artist_ids: np.ndarray
     names: pd.Series
     counts: dict[str, sp.csr_matrix]
-    linked: pd.DataFrame
+    linked: pd.DataFrame | None
 
 
 def source_files(folder: Path, run: ResultsFolder) -> dict[str, Path]:
@@ -79,7 +80,8 @@ def read_source(path: Path, source: Source, key: str, run_artists: np.ndarray) -
     """One source's rows (``artist_id, key, weight``), checked: no artist of the run, some key the run knows."""
     table = feature_from_csv(RawTable(path), key=key, allow_empty=True)
     refuse_run_artists(table["artist_id"].to_numpy(), run_artists, path)
-    known = positions(table["key"].to_numpy().astype(str), source.keys.astype(str)) >= 0
+    columns = positions(table["key"].to_numpy().astype(str), source.keys.astype(str))
+    known = columns >= 0
     if table.shape[0] and not known.any():
         example = ", ".join(map(repr, source.keys[:3].tolist()))
         raise InputError(
@@ -98,7 +100,7 @@ def read_source(path: Path, source: Source, key: str, run_artists: np.ndarray) -
             unknown.nunique(),
             unknown.iloc[0],
         )
-    return table.assign(column=positions(table["key"].to_numpy().astype(str), source.keys.astype(str)))
+    return table.assign(column=columns)
 
 
 def refuse_run_artists(artist_ids: np.ndarray, run_artists: np.ndarray, path: Path) -> None:
@@ -133,8 +135,8 @@ def read_new_artists(folder: str | Path, run: ResultsFolder) -> NewArtists:
     if artist_ids.shape[0] == 0:
         raise InputError(str(folder), "rows", "no file names a new artist", "add rows to the source files")
     counts = {name: key_counts(table, artist_ids, run.available[name]) for name, table in tables.items()}
-    linked = tables[run.user_source] if run.user_source in tables else tables[next(iter(tables))].iloc[:0]
-    return NewArtists(artist_ids, names, counts, linked[["artist_id", "key", "weight"]])
+    linked = tables[run.user_source][["artist_id", "key"]] if run.user_source in tables else None
+    return NewArtists(artist_ids, names, counts, linked)
 
 
 def key_counts(table: pd.DataFrame, artist_ids: np.ndarray, source: Source) -> sp.csr_matrix:
@@ -186,7 +188,7 @@ def recommended_chunks(run: ResultsFolder, new: NewArtists, k: int, chunk: int) 
     """The top ``k`` of each new artist (``COLUMNS``), ``chunk`` artists at a time, ranked as the evaluation
     ranks; with each chunk, how many of its artists have side information (the others: popularity order).
     """
-    links = run.linked_users(new.linked, new.artist_ids)
+    links = None if new.linked is None else run.linked_users(new.linked, new.artist_ids)
     for start in range(0, new.artist_ids.shape[0], chunk):
         rows = slice(start, start + chunk)
         queries = Queries(

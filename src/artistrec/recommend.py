@@ -243,7 +243,7 @@ class ResultsFolder:
                 "give keys the train artists have",
             )
         keys = given.get(self.user_source, []) if self.user_source is not None else []
-        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys, "weight": 1.0})
+        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys})
         return Queries(inputs, self.linked_users(linked, np.zeros(1, dtype=np.int64)))
 
     def network_inputs(self, counts: dict[str, sp.csr_matrix]) -> np.ndarray:
