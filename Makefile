@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 CONSTRAINT := $(CURDIR)/envs/build-constraints.txt
 
-.PHONY: install run test lint clean
+.PHONY: install run test lint clean report recommend
 
 install: $(STAMP)
 
@@ -23,6 +23,17 @@ $(STAMP): pyproject.toml
 
 run: $(STAMP)
 	$(BIN)/snakemake --cores 4 --resources gpu=1
+
+# The main run's report as one file, report.html (runs the workflow first if needed).
+report: $(STAMP)
+	$(BIN)/snakemake --cores 4 --resources gpu=1
+	$(BIN)/snakemake --report report.html
+
+# Similar artists of one artist from the main run: make recommend ARTIST="Metal Artist 109"
+RUN ?= results/demo/split-42
+recommend: $(STAMP)
+	@test -n "$(ARTIST)" || { echo 'error: ARTIST is not set; fix: make recommend ARTIST="an artist id or name"' >&2; exit 2; }
+	$(BIN)/artistrec recommend $(RUN) "$(ARTIST)"
 
 test: $(STAMP)
 	$(BIN)/python -m pytest

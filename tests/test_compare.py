@@ -93,6 +93,19 @@ def test_compare_command_prints_markdown_against_the_chosen_baseline(tmp_path, c
     assert rows_of(table)[("network", "MAP@10")] == ["0.4000", "0.3000", "-0.1000"]
 
 
+def test_the_command_shows_map_at_10_per_method_and_every_metric_with_all(tmp_path, capsys):
+    one = write_run(tmp_path / "one", BASE)
+    two = write_run(tmp_path / "two", changed(**{"map@10": 0.4}))
+    assert main(["compare", str(one), str(two)]) == 0
+    short = rows_of(capsys.readouterr().out)
+    assert {metric for method, metric in short if method} == {"MAP@10"}
+    assert ("", "test artists") in short and ("", "candidates") not in short
+    assert main(["compare", str(one), str(two), "--all"]) == 0
+    every = rows_of(capsys.readouterr().out)
+    assert {"MAP@1", "NDCG@10", "MAP@10 95% interval"} <= {metric for _, metric in every}
+    assert set(short) < set(every) and all(every[row] == short[row] for row in short)
+
+
 def test_compare_command_writes_the_table_to_a_file(tmp_path, capsys):
     one = write_run(tmp_path / "one", BASE)
     assert main(["compare", str(one), str(one), "-o", str(tmp_path / "table.md")]) == 0

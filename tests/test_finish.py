@@ -1,6 +1,6 @@
 """What a finished run prints: the served method against popularity and the best baseline, and what to try."""
 
-from artistrec.finish import best_baseline, run_summary
+from artistrec.finish import best_baseline, degenerate_warnings, metrics_markdown, run_summary
 from artistrec.layout import RunFolder
 
 METRICS = {
@@ -29,5 +29,41 @@ def test_the_summary_names_the_served_method_against_popularity_and_the_best_bas
     assert lines[1] == (
         "  served method: network_listeners, MAP@10 0.7500 (popularity 0.4000, best baseline content_knn_listeners 0.7400)"
     )
-    assert "results/demo/split-42/metrics.json" in lines[2] and "snakemake --report report.html" in lines[2]
+    assert "results/demo/split-42/metrics.md" in lines[2] and "make report" in lines[2]
     assert lines[3] == "  try: .venv/bin/artistrec recommend results/demo/split-42 7"
+    assert len(lines) == 4  # no warning: the task is not degenerate
+
+
+def with_map(**map_at_10: float) -> dict:
+    return METRICS | {"methods": {row: {"map@10": value} for row, value in map_at_10.items()}}
+
+
+def test_a_task_is_degenerate_when_popularity_comes_within_5_percent_of_the_best_method():
+    assert degenerate_warnings(METRICS, median_ground_truth=100) == []
+    close = degenerate_warnings(with_map(network=0.70, content_knn=0.72, popularity=0.69), median_ground_truth=100)
+    assert len(close) == 1 and close[0].startswith("degenerate task: popularity's MAP@10 (0.6900) is within 5%")
+    assert "(content_knn, 0.7200)" in close[0]
+
+
+def test_a_task_is_degenerate_when_the_median_ground_truth_covers_over_a_quarter_of_the_candidates():
+    assert degenerate_warnings(METRICS, median_ground_truth=250) == []
+    wide = degenerate_warnings(METRICS, median_ground_truth=251)
+    assert wide == [
+        "degenerate task: the median test artist is co-listened with 251 of the 1000 candidates (over 25%): "
+        "nearly any list scores well"
+    ]
+    summary = run_summary(METRICS | {"warnings": wide}, RunFolder.of("demo", 42), example_artist=7)
+    assert summary.splitlines()[-1] == f"  warning: {wide[0]}"
+
+
+def test_metrics_md_lists_the_methods_by_map_at_10_with_four_digits_and_marks_the_served_one():
+    keys = ("map@1", "map@5", "map@10", "map@20", "ndcg@10")
+    metrics = METRICS | {
+        "methods": {row: dict.fromkeys(keys, value["map@10"]) for row, value in METRICS["methods"].items()}
+    }
+    lines = metrics_markdown(metrics).splitlines()
+    assert lines[0] == "# demo, split seed 42: 300 test artists, 1000 candidates"
+    rows = [line.split(" | ")[0].strip("| ") for line in lines[4:9]]
+    assert rows == ["network_listeners", "content_knn_listeners", "content_knn", "network", "popularity"]
+    assert lines[4] == "| network_listeners | network, served | 0.7500 | 0.7500 | 0.7500 | 0.7500 | 0.7500 |"
+    assert lines[5].startswith("| content_knn_listeners | baseline | 0.7400 |")

@@ -70,7 +70,7 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
         "bootstrap": 10,
         "seed": 0,
     }
-    outputs = {name: str(tmp_path / "out" / name) for name in ("metrics", "recommendations", "record")}
+    outputs = {name: str(tmp_path / "out" / name) for name in ("metrics", "table", "recommendations", "record")}
     with pytest.raises(InputError) as raised:
         evaluate_step(evaluation_inputs(run), plan, 42, settings, outputs, {})
     message = str(raised.value)

@@ -179,7 +179,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
         methods.Plan("demo", SOURCES, "likes", switches),
         42,
         settings,
-        outputs | {"record": str(tmp_path / "run.json")},
+        outputs | {"record": str(tmp_path / "run.json"), "table": str(tmp_path / "metrics.md")},
         DEMO_KEYS,
     )
 
@@ -320,7 +320,7 @@ def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_
         },
     )
     settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": [1.0]}
-    outputs = {name: str(tmp_path / name) for name in ("metrics", "recommendations", "record")}
+    outputs = {name: str(tmp_path / name) for name in ("metrics", "table", "recommendations", "record")}
     with pytest.raises(InputError) as raised:
         evaluate_step(inputs, plan, 42, settings, outputs, DEMO_KEYS)
     assert str(raised.value).startswith("config: datasets.demo.user_source: no key of ")

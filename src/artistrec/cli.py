@@ -58,11 +58,13 @@ def parser() -> argparse.ArgumentParser:
     compare = commands.add_parser(
         "compare",
         help="metrics of several runs side by side",
-        description="A Markdown table of several runs' metrics.json with each run's difference to the baseline.",
+        description="A Markdown table of several runs' metrics.json with each run's difference to the baseline: "
+        "MAP@10 per method, or every metric with --all.",
     )
     compare.add_argument("runs", nargs="+", metavar="RUN", help="results folder or metrics.json of a run")
     compare.add_argument("--baseline", help="the run to compare against, as given among RUN (default: the first)")
     compare.add_argument("-o", "--output", help="write the table to this file instead of printing it")
+    compare.add_argument("--all", action="store_true", help="every metric and run count (default: MAP@10 per method)")
     return main
 
 
@@ -152,7 +154,7 @@ def run_compare(args: argparse.Namespace) -> None:
             raise InputError(
                 "command line", "--baseline", f"{args.baseline!r} is not among the runs", "give one of RUN"
             )
-    table = compare(args.runs, names, baseline)
+    table = compare(args.runs, names, baseline, every_metric=args.all)
     if args.output:
         io.write_text(args.output, table)
     else:

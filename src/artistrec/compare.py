@@ -92,26 +92,33 @@ def shown(value: Any) -> str:
     return str(value)
 
 
-def comparison_rows(runs: list[Run]) -> list[tuple[str, str, list[Any]]]:
-    """(method, metric label, one value per run) rows; None where a run lacks the value."""
+def comparison_rows(runs: list[Run], every_metric: bool = True) -> list[tuple[str, str, list[Any]]]:
+    """(method, metric label, one value per run) rows; None where a run lacks the value.
+
+    ``every_metric``: the run counts and every metric of every method; else the dataset,
+    the test artists and MAP@10 per method (what to read first).
+    """
     rows: list[tuple[str, str, list[Any]]] = [("", "dataset", [r.metrics.get("dataset") for r in runs])]
-    rows += [("", label, [r.metrics.get(key) for r in runs]) for key, label in RUN_COUNTS.items()]
+    counts = RUN_COUNTS if every_metric else {"n_test_artists": RUN_COUNTS["n_test_artists"]}
+    rows += [("", label, [r.metrics.get(key) for r in runs]) for key, label in counts.items()]
+    labels = METRIC_LABELS if every_metric else {"map@10": METRIC_LABELS["map@10"]}
     methods = list(dict.fromkeys(m for r in runs for m in r.metrics["methods"]))
     for method in methods:
         values = [r.metrics["methods"].get(method, {}) for r in runs]
-        rows += [(method, label, [v.get(key) for v in values]) for key, label in METRIC_LABELS.items()]
-        rows.append((method, "MAP@10 95% interval", [v.get(INTERVAL_KEY) for v in values]))
+        rows += [(method, label, [v.get(key) for v in values]) for key, label in labels.items()]
+        if every_metric:
+            rows.append((method, "MAP@10 95% interval", [v.get(INTERVAL_KEY) for v in values]))
     return rows
 
 
-def comparison_markdown(runs: list[Run], baseline: int = 0) -> str:
-    """A Markdown table of every run's values, with each run's difference to ``runs[baseline]``."""
+def comparison_markdown(runs: list[Run], baseline: int = 0, every_metric: bool = True) -> str:
+    """A Markdown table of the runs' values (``comparison_rows``), with each run's difference to ``runs[baseline]``."""
     order = [baseline] + [i for i in range(len(runs)) if i != baseline]
     header = ["method", "metric", f"{runs[baseline].name} (baseline)"]
     for i in order[1:]:
         header += [runs[i].name, f"Δ {runs[i].name}"]
     lines = ["| " + " | ".join(header) + " |", "|" + "---|" * len(header)]
-    for method, metric, values in comparison_rows(runs):
+    for method, metric, values in comparison_rows(runs, every_metric):
         cells = [method, metric, shown(values[baseline])]
         for i in order[1:]:
             cells += [shown(values[i]), difference(values[i], values[baseline])]
@@ -119,11 +126,11 @@ def comparison_markdown(runs: list[Run], baseline: int = 0) -> str:
     return "\n".join(lines) + "\n"
 
 
-def compare(paths: list[str], names: list[str] | None = None, baseline: int = 0) -> str:
+def compare(paths: list[str], names: list[str] | None = None, baseline: int = 0, every_metric: bool = True) -> str:
     """Read the runs at ``paths`` (folders or metrics.json files) and compare them to ``paths[baseline]``."""
     names = names or run_names(paths)
     runs = [Run(name, read_metrics(path)) for name, path in zip(names, paths)]
-    return comparison_markdown(runs, baseline)
+    return comparison_markdown(runs, baseline, every_metric)
 
 
 def compare_step(metrics_files: list[str], names: list[str], out: str) -> None:

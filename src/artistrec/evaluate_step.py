@@ -14,10 +14,12 @@ import numpy as np
 import pandas as pd
 
 from artistrec import io, methods
+from artistrec.finish import degenerate_warnings, metrics_markdown
 from artistrec.layout import RunFolder
 from artistrec.methods.context import Context, EvaluationInputs
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import method_metrics, rank, relevance, subset_metrics
+from artistrec.runner import DETAIL
 
 log = logging.getLogger(__name__)
 
@@ -69,7 +71,8 @@ def evaluate_step(
 ) -> None:
     """Score, measure and write every method the config turns on (``plan``), with ``settings`` (``evaluation:``).
 
-    ``keys`` (each source's key column in new artists' CSVs) goes to ``run.json``. ``outputs`` names the files: ``metrics`` (``metrics.json``), ``recommendations``
+    ``keys`` (each source's key column in new artists' CSVs) goes to ``run.json``. ``outputs``
+    names the files: ``metrics`` (``metrics.json``), ``table`` (``metrics.md``), ``recommendations``
     (every method's top lists) and ``record`` (``run.json``).
     """
     enabled = methods.enabled(plan)
@@ -83,17 +86,24 @@ def evaluate_step(
     sizes, hits = relevance(context.listen, context.artist_ids, test, context.candidates, recommended)
     metrics = metrics_document(context, split_seed, sizes, hits, recommended)
     for row, values in metrics["methods"].items():
-        log.info(
-            "%-26s MAP@1 %.4f  MAP@5 %.4f  MAP@10 %.4f  MAP@20 %.4f", row, *(values[f"map@{k}"] for k in (1, 5, 10, 20))
+        log.log(
+            DETAIL,
+            "%-26s MAP@1 %.4f  MAP@5 %.4f  MAP@10 %.4f  MAP@20 %.4f",
+            row,
+            *(values[f"map@{k}"] for k in (1, 5, 10, 20)),
         )
     record = run_record(context, metrics, split_seed, keys)
     metrics["served_method"] = record["served_method"]
     log.info(
         "served method: %(name)s (valid MAP@10 %(valid_map@10).4f, test %(test_map@10).4f)", record["served_method"]
     )
+    metrics["warnings"] = degenerate_warnings(metrics, float(np.median(sizes[sizes > 0])) if (sizes > 0).any() else 0)
+    for warning in metrics["warnings"]:
+        log.warning(warning)
     with io.atomic_path(outputs["recommendations"]) as tmp:
         recommendations_table(test, context.candidates, recommended, method_scores).to_csv(tmp, index=False)
     io.write_json(outputs["metrics"], metrics)
+    io.write_text(outputs["table"], metrics_markdown(metrics))
     io.write_json(outputs["record"], record)
 
 

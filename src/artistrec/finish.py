@@ -8,6 +8,54 @@ from typing import Any
 from artistrec import io, methods
 from artistrec.layout import RunFolder, batch_name
 
+# A run's task is degenerate when popularity is nearly as good as the best method, or when a
+# typical test artist is co-listened with a large share of the candidates: the metrics then
+# cannot tell methods apart.
+POPULARITY_WITHIN = 0.05
+GROUND_TRUTH_SHARE = 0.25
+TABLE_KEYS = {"map@1": "MAP@1", "map@5": "MAP@5", "map@10": "MAP@10", "map@20": "MAP@20", "ndcg@10": "NDCG@10"}
+
+
+def degenerate_warnings(metrics: dict[str, Any], median_ground_truth: float) -> list[str]:
+    """One line per reason the run's task is degenerate (none: the metrics can rank methods)."""
+    scores, n_candidates = metrics["methods"], metrics["n_candidates"]
+    warnings = []
+    others = [row for row in scores if row != "popularity"]
+    if "popularity" in scores and others:
+        best = max(others, key=lambda row: scores[row]["map@10"])
+        popularity, top = scores["popularity"]["map@10"], scores[best]["map@10"]
+        if popularity >= (1 - POPULARITY_WITHIN) * top:
+            warnings.append(
+                f"popularity's MAP@10 ({popularity:.4f}) is within {POPULARITY_WITHIN:.0%} of the best method's "
+                f"({best}, {top:.4f}): the candidates' popularity explains nearly everything"
+            )
+    if median_ground_truth > GROUND_TRUTH_SHARE * n_candidates:
+        warnings.append(
+            f"the median test artist is co-listened with {median_ground_truth:.0f} of the {n_candidates} candidates "
+            f"(over {GROUND_TRUTH_SHARE:.0%}): nearly any list scores well"
+        )
+    return [f"degenerate task: {warning}" for warning in warnings]
+
+
+def metrics_markdown(metrics: dict[str, Any]) -> str:
+    """``metrics.md``: the methods by test MAP@10, 4 digits, the served method and the baselines marked."""
+    scores = metrics["methods"]
+    baselines = set(methods.baselines(list(scores)))
+    served = metrics.get("served_method", {}).get("name")
+    lines = [
+        f"# {metrics['dataset']}, split seed {metrics['split_seed']}: {metrics['n_test_artists']} test artists, "
+        f"{metrics['n_candidates']} candidates",
+        "",
+        "| method | kind | " + " | ".join(TABLE_KEYS.values()) + " |",
+        "|---|---|" + "---:|" * len(TABLE_KEYS),
+    ]
+    for row in sorted(scores, key=lambda row: -scores[row]["map@10"]):
+        kind = "baseline" if row in baselines else "network" + (", served" if row == served else "")
+        cells = " | ".join(f"{scores[row][key]:.4f}" for key in TABLE_KEYS)
+        lines.append(f"| {row} | {kind} | {cells} |")
+    lines += ["", *(f"Warning: {line}" for line in metrics.get("warnings", []))]
+    return "\n".join(lines).rstrip("\n") + "\n"
+
 
 def best_baseline(metrics: dict[str, Any]) -> str:
     """The baseline row with the best test MAP@10 (ties: registry order)."""
@@ -25,8 +73,9 @@ def run_summary(metrics: dict[str, Any], run: RunFolder, example_artist: int) ->
             f"{metrics['n_test_artists']} new (test) artists, {metrics['n_candidates']} candidates",
             f"  served method: {served['name']}, MAP@10 {served['test_map@10']:.4f} "
             f"(popularity {scores['popularity']['map@10']:.4f}, best baseline {baseline} {scores[baseline]['map@10']:.4f})",
-            f"  every method: metrics.json (the copy of {run.metrics}); report: snakemake --report report.html",
+            f"  every method: {run.metrics_table} and metrics.json; report: make report",
             f"  try: .venv/bin/artistrec recommend {run.folder} {example_artist}",
+            *(f"  warning: {line}" for line in metrics.get("warnings", [])),
         ]
     )
 

@@ -129,6 +129,11 @@ class RunFolder:
         return self.path("metrics.json")
 
     @property
+    def metrics_table(self) -> str:
+        """``metrics.md``: the methods sorted by MAP@10, for people."""
+        return self.path("metrics.md")
+
+    @property
     def recommendations(self) -> str:
         return self.path("recommendations", "test.csv")
 

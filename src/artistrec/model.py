@@ -32,6 +32,7 @@ import scipy.sparse as sp
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.runner import DETAIL
 from artistrec.vectors import has_side_information
 
 log = logging.getLogger(__name__)
@@ -172,7 +173,7 @@ class ProgressLog(keras.callbacks.Callback):
         if time.perf_counter() - self.last >= self.every:
             self.last = time.perf_counter()
             loss = (logs or {}).get("loss", math.nan)
-            log.info("epoch %d: batch %d/%d loss=%.5f", self.epoch + 1, batch + 1, self.n_batches, float(loss))
+            log.log(DETAIL, "epoch %d: batch %d/%d loss=%.5f", self.epoch + 1, batch + 1, self.n_batches, float(loss))
 
 
 def trainable(inputs: np.ndarray, targets: sp.csr_matrix) -> tuple[np.ndarray, sp.csr_matrix]:
@@ -365,7 +366,8 @@ def train(
         if improved:
             state.best_epoch, state.best_val_loss = epoch, row[monitor]
         checkpoints.save(model, state, improved)
-        log.info(
+        log.log(
+            DETAIL,
             "epoch %d/%d loss=%.5f val_loss=%.5f %.1fs%s",
             epoch + 1,
             settings.max_epochs,
@@ -375,7 +377,13 @@ def train(
             " (best)" if improved else "",
         )
     model.load_weights(checkpoints.best_file(state.best_epoch))
-    log.info("restored the weights of epoch %d (%s %.5f)", state.best_epoch + 1, monitor, state.best_val_loss)
+    log.info(
+        "trained %d epochs (each in the log); restored the weights of epoch %d (%s %.5f)",
+        state.epoch + 1,
+        state.best_epoch + 1,
+        monitor,
+        state.best_val_loss,
+    )
     return model, state.history
 
 

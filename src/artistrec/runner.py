@@ -18,12 +18,19 @@ from artistrec.errors import InputError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 
+# Lines for the log file only (each training epoch, each method's metrics): the console
+# gets the few lines that say what a step did.
+DETAIL = logging.INFO - 5
+logging.addLevelName(DETAIL, "DETAIL")
+
 
 def configure_logging(log_file: str | None) -> None:
-    handlers: list[logging.Handler] = [logging.StreamHandler(sys.stdout)]
+    console = logging.StreamHandler(sys.stdout)
+    console.setLevel(logging.INFO)
+    handlers: list[logging.Handler] = [console]
     if log_file:
         handlers.append(logging.FileHandler(log_file, mode="a", encoding="utf-8"))
-    logging.basicConfig(level=logging.INFO, format=FORMAT, handlers=handlers, force=True)
+    logging.basicConfig(level=DETAIL, format=FORMAT, handlers=handlers, force=True)
     for noisy in ("absl", "tensorflow", "h5py", "matplotlib"):
         logging.getLogger(noisy).setLevel(logging.ERROR)
 

@@ -42,6 +42,7 @@ rule evaluate:
         features=feature_tables_input,
     output:
         metrics=RUN.metrics,
+        table=RUN.metrics_table,
         recommendations=RUN.recommendations,
         record=RUN.record,
     log:

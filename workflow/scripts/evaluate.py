@@ -28,7 +28,7 @@ def main() -> None:
         plan,
         int(snakemake.wildcards.seed),
         dict(snakemake.params.settings),
-        {name: snakemake.output[name] for name in ("metrics", "recommendations", "record")},
+        {name: snakemake.output[name] for name in ("metrics", "table", "recommendations", "record")},
         dict(snakemake.params.key_columns),
     )
 
