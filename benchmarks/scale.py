@@ -47,7 +47,7 @@ FULL_USERS = 360_000
 FULL_ARTISTS = 160_000
 # Mean draws per user before duplicates are merged; 61 gives about 17.5M pairs at full size.
 LISTENS_PER_USER = 61
-# Side information at the demo's proportions: 10 likes and 10 tag events per user,
+# Side information: the demo's likes per user (config.yaml), 10 tag events per user,
 # one 15-artist playlist per 5 artists.
 TAG_EVENTS_PER_USER = 10
 ARTISTS_PER_PLAYLIST = 5
