@@ -44,10 +44,17 @@ localrules:
     new,
 
 
+# Every result of the main run, so that plain `snakemake` rebuilds any of them that is missing.
+MAIN_RUN = RunFolder.of(DEFAULT_DATASET, MAIN_SEED)
+
+
 rule all:
     default_target: True
     input:
         "metrics.json",
+        MAIN_RUN.metrics_table,
+        MAIN_RUN.recommendations,
+        MAIN_RUN.record,
         expand(DatasetFolder.of(DEFAULT_DATASET).report("{item}"), item=REPORT_ITEMS),
 
 

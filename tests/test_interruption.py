@@ -70,6 +70,7 @@ def assert_every_artifact_complete(results: Path) -> None:
         ".txt": io.read_ids,
         ".json": io.read_json,
         ".csv": pd.read_csv,
+        ".md": lambda path: path.read_text(encoding="utf-8"),
         ".tsv": lambda path: pd.read_csv(path, sep="\t"),
         ".npz": lambda path: np.load(path, allow_pickle=False).files,
         ".h5": lambda path: h5py.File(path, "r").close(),

@@ -227,6 +227,7 @@ def test_recommend_for_new_tags_prints_a_table(demo_run, capsys):
         (["No Such Artist"], "is neither an artist id nor a name"),
         (["--tags", "no-such-tag"], "tags keys: unknown 'no-such-tag'"),
         (["--side", "moods", "happy"], "'moods' is not a feature source of this run"),
+        (["1", "-k", "100000"], "--top: is 100000, more than the run's 100 candidates; fix: give at most 100"),
         ([], "give one of an artist, side information or --batch FOLDER"),
     ],
 )

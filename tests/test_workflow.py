@@ -2,6 +2,7 @@
 
 import json
 import re
+import shutil
 import subprocess
 from dataclasses import replace
 from pathlib import Path
@@ -217,9 +218,15 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
         train_rows = [weighted[source][positions(train, artist_ids)] for source in SOURCES]
         return content_knn_scores(rows, train_rows, targets, k, power, kind)
 
+    default_inputs = [str(path) for _, path in model_inputs(str(results / "models" / "default" / "model.h5"))]
+    valid_informed = has_side_information(stack_vectors(default_inputs, parts["valid"]))
     raw_grid = [(k, power, kind) for kind in VOTES for k in ks for power in powers]
     raw_maps = query_map(
-        listen, artist_ids, parts["valid"], candidates, [(s, content_knn_raw_of(parts["valid"], *s)) for s in raw_grid]
+        listen,
+        artist_ids,
+        parts["valid"],
+        candidates,
+        [(s, with_fallback(content_knn_raw_of(parts["valid"], *s), valid_informed)) for s in raw_grid],
     )
     assert (raw["k"], raw["power"], raw["votes"]) == max(
         raw_grid, key=lambda s: (raw_maps[s]["map@10"], -s[0], -s[1], -VOTES.index(s[2]))
@@ -229,9 +236,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
     cluster_popularity = cluster_popularity_scores(
         labels[positions(test, cluster_ids)], labels[positions(train, cluster_ids)], vote_rows(targets, votes)
     )
-    default_inputs = [str(path) for _, path in model_inputs(str(results / "models" / "default" / "model.h5"))]
     informed = has_side_information(stack_vectors(default_inputs, test))
-    valid_informed = has_side_information(stack_vectors(default_inputs, parts["valid"]))
     valid_maps = query_map(
         listen,
         artist_ids,
@@ -330,6 +335,14 @@ def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_
 
 def test_after_a_complete_run_nothing_is_scheduled(demo_run):
     assert planned_jobs(demo_run) == {}
+
+
+def test_a_missing_result_of_the_main_run_is_rebuilt_by_plain_snakemake(demo_run, tmp_path):
+    workdir = tmp_path / "wf"
+    shutil.copytree(demo_run, workdir, symlinks=True)
+    (run_folder(workdir) / "recommendations" / "test.csv").unlink()
+    jobs = planned_jobs(workdir)
+    assert jobs.get("evaluate") == 1 and not {"train", "train_listeners", "svd", "tune_knn"} & set(jobs)
 
 
 def test_changing_one_sources_svd_dim_reruns_that_svd_and_what_depends_on_it(demo_run):

@@ -233,6 +233,7 @@ def score_batch(
     progress: bool = False,
 ) -> dict[str, int | str]:
     """``recommend_batch`` with the run already open (its networks loaded on first use)."""
+    run.check_top(k)
     new = read_new_artists(folder, run)
     output = Path(output)
     counts = {"new_artists": int(new.artist_ids.shape[0]), "with_side_information": 0}

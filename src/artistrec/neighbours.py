@@ -15,12 +15,16 @@ CHUNK_ELEMENTS = 2**25
 
 Vectors = np.ndarray | sp.csr_matrix
 
+# Similarities equal to this many decimals are ties (the earlier train row first): artists with
+# the same side information are then tied whether dense or sparse arithmetic compared them.
+SIMILARITY_DECIMALS = 9
+
 
 def nearest_train_artists(queries: Vectors, train: Vectors, k: int) -> tuple[np.ndarray, np.ndarray]:
     """Per query row, the positions of its ``k`` most similar train rows (best first) and their similarities.
 
     Rows (dense, or both sparse) are compared by dot product (cosine for unit rows);
-    ties go to the earlier train row. A query without side information gets
+    ties (to ``SIMILARITY_DECIMALS``) go to the earlier train row. A query without side information gets
     similarity 0 to every neighbour. Similarities are dense only for a chunk of
     queries at a time, sized so that it holds about ``CHUNK_ELEMENTS``.
     """
@@ -35,6 +39,7 @@ def nearest_train_artists(queries: Vectors, train: Vectors, k: int) -> tuple[np.
         block = queries[rows] @ train_t
         if sp.issparse(block):
             block = block.toarray()
+        block = np.round(block, SIMILARITY_DECIMALS)
         nearest[rows] = rank(block, k)
         similarity[rows] = np.take_along_axis(block, nearest[rows], axis=1)
     return nearest, similarity

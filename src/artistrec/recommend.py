@@ -262,6 +262,17 @@ class ResultsFolder:
             return None
         return source_users(linked, self.interactions, artist_ids)
 
+    def check_top(self, k: int) -> None:
+        """Refuse to recommend more artists than the run has candidates (rather than fewer, silently)."""
+        n_candidates = int(self.candidates.shape[0])
+        if k > n_candidates:
+            raise InputError(
+                "command line",
+                "--top",
+                f"is {k}, more than the run's {n_candidates} candidates",
+                f"give at most {n_candidates}",
+            )
+
     def top(self, queries: Queries, k: int) -> tuple[np.ndarray, np.ndarray]:
         """Per query, the positions among the candidates of its top ``k`` and their raw scores.
 
@@ -314,6 +325,7 @@ def recommend(
     by ``method`` (a key of ``SERVABLE``; None: the run's served method).
     """
     run = ResultsFolder(folder, method)
+    run.check_top(k)
     if artist is not None:
         artist_id = find_artist(run.artists, artist, str(run.artists_file))
         queries = run.artist_queries(artist_id)
