@@ -26,6 +26,7 @@ import scipy.sparse as sp
 
 from artistrec import io
 from artistrec.errors import InputError
+from artistrec.features import source_matrix
 from artistrec.ingest import RawTable, artists_from_csv, feature_from_csv
 from artistrec.layout import RunFolder
 from artistrec.matrices import positions
@@ -36,12 +37,11 @@ from artistrec.recommend import ResultsFolder, Source
 log = logging.getLogger(__name__)
 
 NAMES_FILE = "artists.csv"
-COLUMNS = ("artist_id", "rank", "candidate_id", "name", "score")
 
 
 @dataclass(frozen=True)
 class NewArtists:
-    """A checked batch: the new artists (sorted ids), their names, and their raw side information.
+    """A checked batch: the new artists (sorted ids) and their raw side information.
 
     ``counts[source]`` is new artists x the run's keys of that source (raw weights, keys
     the run does not know left out); ``linked`` the user source's rows (``artist_id, key``;
@@ -49,7 +49,6 @@ class NewArtists:
     """
 
     artist_ids: np.ndarray
-    names: pd.Series
     counts: dict[str, sp.csr_matrix]
     linked: pd.DataFrame | None
 
@@ -80,8 +79,7 @@ def read_source(path: Path, source: Source, key: str, run_artists: np.ndarray) -
     """One source's rows (``artist_id, key, weight``), checked: no artist of the run, some key the run knows."""
     table = feature_from_csv(RawTable(path), key=key, allow_empty=True)
     refuse_run_artists(table["artist_id"].to_numpy(), run_artists, path)
-    columns = positions(table["key"].to_numpy().astype(str), source.keys.astype(str))
-    known = columns >= 0
+    known = positions(table["key"].to_numpy().astype(str), source.keys.astype(str)) >= 0
     if table.shape[0] and not known.any():
         example = ", ".join(map(repr, source.keys[:3].tolist()))
         raise InputError(
@@ -100,7 +98,7 @@ def read_source(path: Path, source: Source, key: str, run_artists: np.ndarray) -
             unknown.nunique(),
             unknown.iloc[0],
         )
-    return table.assign(column=columns)
+    return table
 
 
 def refuse_run_artists(artist_ids: np.ndarray, run_artists: np.ndarray, path: Path) -> None:
@@ -125,32 +123,20 @@ def read_new_artists(folder: str | Path, run: ResultsFolder) -> NewArtists:
         name: read_source(path, run.available[name], run.record["keys"][name], run_artists)
         for name, path in files.items()
     }
-    names = pd.Series(dtype=str)
-    if (folder / NAMES_FILE).is_file():
-        named = artists_from_csv(RawTable(folder / NAMES_FILE))
-        refuse_run_artists(named["artist_id"].to_numpy(), run_artists, folder / NAMES_FILE)
-        names = named.set_index("artist_id")["name"]
-    given = [table["artist_id"].to_numpy() for table in tables.values()] + [names.index.to_numpy(np.int64)]
+    given = [table["artist_id"].to_numpy() for table in tables.values()]
+    if (folder / NAMES_FILE).is_file():  # names: also lists artists without side information
+        named = artists_from_csv(RawTable(folder / NAMES_FILE))["artist_id"].to_numpy()
+        refuse_run_artists(named, run_artists, folder / NAMES_FILE)
+        given.append(named)
     artist_ids = np.unique(np.concatenate(given))
     if artist_ids.shape[0] == 0:
         raise InputError(str(folder), "rows", "no file names a new artist", "add rows to the source files")
-    counts = {name: key_counts(table, artist_ids, run.available[name]) for name, table in tables.items()}
+    counts = {
+        name: source_matrix(table, artist_ids, run.available[name].keys.astype(str)).counts
+        for name, table in tables.items()
+    }
     linked = tables[run.user_source][["artist_id", "key"]] if run.user_source in tables else None
-    return NewArtists(artist_ids, names, counts, linked)
-
-
-def key_counts(table: pd.DataFrame, artist_ids: np.ndarray, source: Source) -> sp.csr_matrix:
-    """New artists x the run's keys, raw weights, built as the SVD step built the run's rows."""
-    known = table["column"].to_numpy() >= 0
-    counts = sp.csr_matrix(
-        (
-            table["weight"].to_numpy()[known].astype(np.float64),
-            (positions(table["artist_id"].to_numpy()[known], artist_ids), table["column"].to_numpy()[known]),
-        ),
-        shape=(artist_ids.shape[0], source.keys.shape[0]),
-    )
-    counts.sum_duplicates()
-    return counts
+    return NewArtists(artist_ids, counts, linked)
 
 
 def export_batch(
@@ -185,7 +171,8 @@ def chunk_rows(run: ResultsFolder) -> int:
 
 
 def recommended_chunks(run: ResultsFolder, new: NewArtists, k: int, chunk: int) -> Iterator[tuple[pd.DataFrame, int]]:
-    """The top ``k`` of each new artist (``COLUMNS``), ``chunk`` artists at a time, ranked as the evaluation
+    """The top ``k`` of each new artist (``artist_id, rank, candidate_id, name, score``), ``chunk`` artists
+    at a time, ranked as the evaluation
     ranks; with each chunk, how many of its artists have side information (the others: popularity order).
     """
     links = None if new.linked is None else run.linked_users(new.linked, new.artist_ids)
@@ -246,7 +233,7 @@ def score_batch(
             writer = writer or pq.ParquetWriter(parquet_tmp, batch.schema)
             writer.write_table(batch)
             counts["with_side_information"] += informed
-            done += table.shape[0] // max(1, k)
+            done += table["artist_id"].nunique()
             if progress:
                 print(f"\rnew artists scored: {done:,} of {counts['new_artists']:,}", end="", file=sys.stderr)
         if writer is not None:

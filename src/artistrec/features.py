@@ -33,14 +33,22 @@ class SourceMatrix:
     counts: sp.csr_matrix
 
 
-def source_matrix(features: pd.DataFrame, artist_ids: np.ndarray) -> SourceMatrix:
+def source_matrix(features: pd.DataFrame, artist_ids: np.ndarray, keys: np.ndarray | None = None) -> SourceMatrix:
     """Pivot a canonical feature table onto the given sorted artist ids.
 
     Artists without a row get an empty row; feature rows of other artists are dropped.
+    ``keys`` (sorted strings, a run's SVD keys): the columns, rows with other keys
+    dropped; None: the table's own keys.
     """
     rows = positions(features["artist_id"].to_numpy(), artist_ids)
     keep = rows >= 0
-    keys, columns = np.unique(features["key"].to_numpy()[keep].astype(str), return_inverse=True)
+    given = features["key"].to_numpy()[keep].astype(str)
+    if keys is None:
+        keys, columns = np.unique(given, return_inverse=True)
+    else:
+        columns = positions(given, keys)
+        keep[keep] = columns >= 0
+        columns = columns[columns >= 0]
     counts = sp.csr_matrix(
         (features["weight"].to_numpy()[keep].astype(np.float64), (rows[keep], columns)),
         shape=(artist_ids.shape[0], keys.shape[0]),
