@@ -24,6 +24,7 @@ import pytest
 import yaml
 
 from artistrec import io, steps
+from artistrec.datasets import get_dataset
 from artistrec.download import MEMBERS, unpack_checked
 from artistrec.errors import InputError
 from artistrec.ingest import RawTable, interactions_from_csv
@@ -90,6 +91,12 @@ BAD_CUSTOM_LISTENING = [
     Bad("no user has an artist", "users_artists.csv", b"user_id,artists\n1,\n2,\n", "rows"),
     Bad("NaN weight", "users_artists.csv", b"user_id,artists,weight\n1,10,NaN\n", "column 'weight' line 2"),
     Bad("negative weight", "users_artists.csv", b"user_id,artists,weight\n1,10,-3\n", "column 'weight' line 2"),
+    Bad(
+        "infinite weight", "users_artists.csv", b"user_id,artists,weight\n1,10,2\n2,11,inf\n", "column 'weight' line 3"
+    ),
+    Bad(
+        "absurd weight", "users_artists.csv", b"user_id,artists,weight\n1,10,2\n2,11,1e300\n", "column 'weight' line 3"
+    ),
     Bad("only weight-0 pairs", "users_artists.csv", b"user_id,artists,weight\n1,10,0\n", "weight"),
     Bad("more fields than the header", "users_artists.csv", b"user_id,artists\n1,10,5\n2,11\n", "line 2"),
     Bad("more fields in a later row", "users_artists.csv", b"user_id,artists\n1,10\n2,11,5\n", "line 3"),
@@ -150,6 +157,12 @@ REPAIRED_CUSTOM_LISTENING = [
         utf8(USERS_ARTISTS.replace("\n2,10", "\n\n2,10") + "\n\n"),
         "skipped 3 blank lines",
     ),
+    Repaired(
+        "artists nobody listens to",
+        "artists.csv",
+        b"artists,name\n10,Alpha\n11,Beta\n12,Gamma\n98,Silent\n99,Quiet\n",
+        "artists.csv: dropped 2 artists nobody listens to",
+    ),
 ]
 
 BAD_CUSTOM_FEATURES = [
@@ -157,6 +170,9 @@ BAD_CUSTOM_FEATURES = [
     Bad("feature key column missing", "likes.csv", b"artists,user\n10,1\n", "column 'user_id'"),
     Bad("empty feature key", "likes.csv", b"artists,user_id\n10,1\n11,\n", "column 'user_id' line 3"),
     Bad("text artist id in a feature table", "likes.csv", b"artists,user_id\nten,1\n", "column 'artists' line 2"),
+    Bad(
+        "absurd feature weight", "likes.csv", b"artists,user_id,weight\n10,1,1\n11,2,1e300\n", "column 'weight' line 3"
+    ),
 ]
 
 REPAIRED_CUSTOM_FEATURES = [
@@ -356,12 +372,80 @@ def test_bad_listening_input_stops_with_one_line_and_keeps_the_earlier_tables(da
 )
 def test_harmless_listening_input_is_repaired_and_logged(dataset: str, case: Repaired, tmp_path: Path, caplog):
     run = GoodRun(tmp_path, dataset)
-    clean = io.read_parquet(run.out / "interactions.parquet")
+    clean = {table: io.read_parquet(run.out / f"{table}.parquet") for table in ("interactions", "artists")}
     put(run.folder / case.file, case.content)
     with caplog.at_level(logging.INFO, logger="artistrec"):
         run.ingest_listening()
     assert case.logged in caplog.text
-    pd.testing.assert_frame_equal(io.read_parquet(run.out / "interactions.parquet"), clean)
+    for table, frame in clean.items():
+        pd.testing.assert_frame_equal(io.read_parquet(run.out / f"{table}.parquet"), frame)
+
+
+def test_a_weight_above_the_bound_is_refused_naming_the_bound_and_one_at_the_bound_gives_finite_vectors(
+    tmp_path: Path,
+):
+    """1e300 with the raw weighting would make an infinite SVD row; the bound (MAX_WEIGHT) keeps every row finite."""
+    run = GoodRun(tmp_path, "custom")
+    put(run.folder / "likes.csv", b"artists,user_id,weight\n10,1,1\n10,2,1e9\n11,3,1\n12,1,1e10\n")
+    with pytest.raises(InputError) as raised:
+        run.ingest_feature("likes")
+    assert str(raised.value) == (
+        f"{run.folder / 'likes.csv'}: column 'weight' line 5: value '1e10' is above 1,000,000,000, the largest weight "
+        "the workflow accepts; fix: rescale the column to weights of at most 1,000,000,000 (or drop it: every row "
+        "then weighs 1)"
+    )
+    rows = [(10, 1, 1e9), (10, 2, 1), (11, 3, 1e9), (11, 1, 1e9), (12, 1, 1), (12, 3, 1e9)]
+    put(run.folder / "likes.csv", utf8("artists,user_id,weight\n" + "".join(f"{a},{u},{w:g}\n" for a, u, w in rows)))
+    run.ingest_feature("likes")
+    split = {"train": [10, 11], "valid": [12], "test": []}
+    for part, members in split.items():
+        io.write_ids(tmp_path / f"{part}.txt", np.asarray(members, dtype=np.int64))
+    for weighting in ("raw", "log", "tfidf", "bm25"):
+        out = tmp_path / "svd" / f"{weighting}.npz"
+        steps.svd(
+            str(run.out / "likes.parquet"),
+            {p: str(tmp_path / f"{p}.txt") for p in split},
+            "custom",
+            "likes",
+            1,
+            weighting,
+            0,
+            str(out),
+        )
+        with np.load(out) as fitted:
+            assert np.isfinite(fitted["vectors"]).all() and np.abs(fitted["vectors"]).max() > 0, weighting
+
+
+def test_custom_files_with_their_own_column_names_read_as_the_seeds_schema_when_mapped(tmp_path: Path):
+    """``columns`` in the config maps the seed's names to the file's: the same tables as the seed's names give."""
+    run = GoodRun(tmp_path, "custom")
+    run.ingest_feature("likes")
+    clean = {name: io.read_parquet(run.out / f"{name}.parquet") for name in ("interactions", "artists", "likes")}
+    renamed = {"users_artists.csv": ("user_id,artists", "uid,artist_id"), "artists.csv": ("artists,name", "id,title")}
+    for file, (seed, own) in renamed.items():
+        put(run.folder / file, (run.folder / file).read_bytes().replace(seed.encode(), own.encode()))
+    put(run.folder / "likes.csv", utf8("artist,user_id,count\n" + LIKES.split("\n", 1)[1].replace("\n", ",3\n")))
+    clean["likes"] = clean["likes"].assign(weight=3.0)
+    custom = {
+        "interactions": run.raw["interactions"],
+        "artists": run.raw["artists"],
+        "columns": {
+            "interactions": {"user_id": "uid", "artists": "artist_id"},
+            "artists": {"artists": "id", "name": "title"},
+        },
+        "features": {
+            "likes": {
+                "path": run.raw["features"]["likes"][0],
+                "key": "user_id",
+                "columns": {"artists": "artist", "weight": "count"},
+            }
+        },
+    }
+    run.raw = get_dataset("custom").raw_tables({"datasets": {"custom": custom}})
+    run.ingest_listening()
+    run.ingest_feature("likes")
+    for name, frame in clean.items():
+        pd.testing.assert_frame_equal(io.read_parquet(run.out / f"{name}.parquet"), frame)
 
 
 @pytest.mark.parametrize(("dataset", "case"), by_dataset(custom=BAD_CUSTOM_FEATURES, lastfm_2k=BAD_LASTFM_FEATURES))
@@ -515,4 +599,4 @@ def test_snakemake_repairs_a_bom_crlf_export_with_duplicates_into_the_clean_tabl
     for repair in ("stripped a UTF-8 byte-order mark", "Windows (CR LF) line endings", "merged 1 exact duplicate rows"):
         assert repair in log
     pd.testing.assert_frame_equal(io.read_parquet(results / "data" / "interactions.parquet"), clean)
-    assert not list(results.rglob(".*")), "a temporary file was left behind"
+    assert not list(results.rglob(".*.tmp*")), "a temporary file was left behind"

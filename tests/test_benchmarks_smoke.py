@@ -85,3 +85,12 @@ def test_the_batch_benchmark_scores_copies_of_the_test_artists_and_prints_their_
     assert [row["artists"] for row in rows] == [30, 130]
     assert all(row["batch_s"] > 0 and row["peak_mb"] > 0 for row in rows)
     assert "| demo | " in new_artists.table(rows) and "130" in new_artists.table(rows)
+
+
+def test_the_record_checks_benchmark_sums_every_jobs_records_line_and_verifies_the_run(demo_run):
+    import record_checks
+
+    row = record_checks.measure(demo_run, "demo", 42)
+    assert row["jobs"] >= 20 and 0 < row["records_s"] < row["jobs_s"]
+    assert row["verify_problems"] == 0 and row["verify_artifacts"] > 40
+    assert f"| {row['jobs']} | " in record_checks.table(row)

@@ -115,7 +115,11 @@ def test_compare_command_writes_the_table_to_a_file(tmp_path, capsys):
 
 @pytest.mark.parametrize(
     "content, message",
-    [(None, "metrics.json: does not exist"), ("{", "line 1: is not valid JSON"), ("{}", "methods: is missing")],
+    [
+        (None, "metrics.json: does not exist"),
+        ("{", "content: cannot be read (Expecting property name enclosed in double quotes: line 1 column 2"),
+        ("{}", "methods: is missing"),
+    ],
 )
 def test_a_run_without_readable_metrics_is_a_one_line_error(tmp_path, capsys, content, message):
     folder = tmp_path / "run"

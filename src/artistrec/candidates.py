@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
+from artistrec import io
 from artistrec.errors import InputError
 
 
@@ -35,3 +36,16 @@ def select_candidates(interactions: pd.DataFrame, train: np.ndarray, n_candidate
             f"set n_candidates to at most {train.shape[0]}",
         )
     return by_popularity(interactions, train).index.to_numpy()[:n_candidates]
+
+
+def read_candidates(path: str, train: np.ndarray) -> np.ndarray:
+    """The run's candidates (``candidates.txt``), each a distinct train artist as the candidates step wrote them."""
+    chosen = io.read_ids(path)
+    if np.unique(chosen).shape[0] < chosen.shape[0] or not np.isin(chosen, train).all():
+        raise InputError(
+            path,
+            "artist ids",
+            "are not distinct train artists of the run's split",
+            "delete it and run snakemake again, which chooses the candidates anew",
+        )
+    return chosen

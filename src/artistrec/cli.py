@@ -1,4 +1,4 @@
-"""The ``artistrec`` console command: ``recommend`` and ``compare``.
+"""The ``artistrec`` console command: ``recommend``, ``compare`` and ``verify``.
 
 Bad input ends with a one-line ``error: ...`` on stderr and exit status 1.
 """
@@ -9,8 +9,9 @@ import argparse
 import json
 import os
 import sys
+from pathlib import Path
 
-from artistrec import io
+from artistrec import io, records
 from artistrec.errors import InputError
 from artistrec.recommend import SERVABLE
 
@@ -65,6 +66,13 @@ def parser() -> argparse.ArgumentParser:
     compare.add_argument("--baseline", help="the run to compare against, as given among RUN (default: the first)")
     compare.add_argument("-o", "--output", help="write the table to this file instead of printing it")
     compare.add_argument("--all", action="store_true", help="every metric and run count (default: MAP@10 per method)")
+    verify = commands.add_parser(
+        "verify",
+        help="check every artifact of a run against its record",
+        description="Check every artifact of a finished run (and the dataset tables it read) against the record its "
+        "job wrote: damaged files, stale ones, a broken split. Exit status 1 when anything is wrong.",
+    )
+    verify.add_argument("results", help="run folder, e.g. results/demo/split-42")
     return main
 
 
@@ -119,6 +127,10 @@ def run_batch(args: argparse.Namespace) -> None:
     counts = recommend_batch(
         args.results, args.batch, output, args.top or BATCH_TOP, args.method, progress=sys.stderr.isatty()
     )
+    inputs = records.input_checksums([RunFolder(args.results).record, *sorted(Path(args.batch).glob("*.csv"))])
+    settings = {"top": args.top or BATCH_TOP, "method": counts["method"]}
+    for path in (Path(output), Path(output).with_suffix(".parquet")):
+        records.write_record(path, "artistrec recommend --batch", settings, inputs)
     print(
         f"{counts['new_artists']:,} new artists ({counts['with_side_information']:,} with side information, "
         f"the others in popularity order) scored by {counts['method']}: {output}"
@@ -138,6 +150,25 @@ def table_text(rows: list[dict]) -> str:
         parts = [row[0].rjust(widths[0]), row[1].rjust(widths[1]), row[2].ljust(widths[2]), row[3].rjust(widths[3])]
         aligned.append("  ".join(parts).rstrip())
     return "\n".join(aligned)
+
+
+def run_verify(args: argparse.Namespace) -> int:
+    """Print what is damaged or stale in a run, then a summary line; 1 when anything is."""
+    from artistrec.verify import verify_run
+
+    if not Path(args.results, "run.json").is_file():
+        raise InputError(
+            args.results,
+            "run.json",
+            "is missing: not a finished run",
+            "give a run folder such as results/demo/split-42",
+        )
+    result = verify_run(args.results)
+    for finding in result.findings:
+        print(finding.message)
+    verdict = f"{len(result.findings)} problem(s)" if result.findings else "every artifact matches its record"
+    print(f"verified {result.checked} artifacts of {args.results} in {result.seconds:.1f} s: {verdict}")
+    return 1 if result.findings else 0
 
 
 def run_compare(args: argparse.Namespace) -> None:
@@ -166,6 +197,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "recommend":
             run_recommend(args)
+        elif args.command == "verify":
+            return run_verify(args)
         else:
             run_compare(args)
         sys.stdout.flush()  # a closed pipe shows here, not in Python's flush at exit
@@ -176,7 +209,21 @@ def main(argv: list[str] | None = None) -> int:
         # The reader left early (``artistrec recommend ... --json | head``): not an error. Point
         # stdout at /dev/null so that Python's own flush at exit does not fail again.
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+    except Exception as err:
+        if os.environ.get("ARTISTREC_DEBUG"):
+            raise
+        print(f"error: {unexpected(err)}", file=sys.stderr)
+        return 1
     return 0
+
+
+def unexpected(err: Exception) -> str:
+    """One line for an error that is no input problem (a full disk, a bug)."""
+    reason = (str(err).splitlines() or [""])[0][:200]
+    where = getattr(err, "filename", None)
+    if where:
+        return f"{where}: {type(err).__name__}: {reason}; fix: check the file and the free disk space"
+    return f"{type(err).__name__}: {reason}; fix: ARTISTREC_DEBUG=1 shows the traceback (please report it)"
 
 
 if __name__ == "__main__":

@@ -6,13 +6,12 @@ after each non-baseline run a column with its difference to the baseline.
 
 from __future__ import annotations
 
-import json
 import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from artistrec import io
+from artistrec import io, records
 from artistrec.errors import InputError
 from artistrec.layout import RunFolder
 
@@ -56,10 +55,9 @@ def read_metrics(path: str | Path) -> dict[str, Any]:
         raise InputError(
             str(file), "metrics.json", "does not exist", "give a results folder of a finished run or its metrics.json"
         )
-    try:
-        metrics = io.read_json(file)
-    except json.JSONDecodeError as err:
-        raise InputError(str(file), f"line {err.lineno}", "is not valid JSON", "re-run the evaluate step") from err
+    if records.record_path(file).is_file():  # a metrics.json copied by hand carries no record
+        records.check(file)
+    metrics = io.read_json(file)
     if not isinstance(metrics, dict) or not isinstance(metrics.get("methods"), dict):
         raise InputError(str(file), "methods", "is missing", "give a metrics.json written by the evaluate step")
     return metrics

@@ -1,7 +1,8 @@
-"""What the Snakefile does before any job runs: config checks, package path, stale locks."""
+"""What the Snakefile does before any job runs: config checks and the package path."""
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 from pathlib import Path
@@ -16,6 +17,14 @@ from artistrec.errors import InputError
 from artistrec.split import split_sizes
 
 log = logging.getLogger(__name__)
+
+MIN_USER_KEY_SHARE = 0.5
+"""The share of the user source's distinct keys that must be user ids of the listening table.
+
+A source keyed by anything else (playlist ids, tags) links artists to the wrong users,
+or to none; its ids may overlap the user ids, but rarely most of them. Below this share
+the run is refused before any job.
+"""
 
 
 def _key_path(error: jsonschema.ValidationError) -> str:
@@ -74,20 +83,51 @@ def check_rules(config: dict[str, Any]) -> None:
         )
     get_dataset(dataset).check_raw_files(config)
     check_data_limits(config)
+    check_user_source(config)
+
+
+def check_user_source(config: dict[str, Any]) -> None:
+    """The user source's keys are user ids of the listening table (see :data:`MIN_USER_KEY_SHARE`).
+
+    Its keys that are no id at all (text, negative, fractional) link no user: logged.
+    """
+    dataset = config["dataset"]
+    try:
+        keys = get_dataset(dataset).user_keys(config)
+    except (OSError, ValueError, KeyError, pyarrow.ArrowException):
+        return  # unreadable raw data: the ingest jobs report exactly what is wrong
+    if keys is None or keys.keys == 0:
+        return
+    if keys.share < MIN_USER_KEY_SHARE:
+        raise InputError(
+            "config",
+            f"datasets.{dataset}.user_source",
+            f"{config['datasets'][dataset]['user_source']!r} has keys of which only {int(100 * keys.share)}% "
+            f"are user ids of {keys.listening} ({keys.user_ids} of {keys.keys} in {keys.file})",
+            "name a source keyed by user_id, or null",
+        )
+    if keys.not_ids:
+        log.warning(
+            "%s: column '%s': dropped %d keys that are no user id (not a non-negative integer) from the user source",
+            keys.file,
+            keys.column,
+            keys.not_ids,
+        )
 
 
 def check_data_limits(config: dict[str, Any]) -> None:
-    """``n_candidates`` and each SVD ``dim`` against what the raw data can offer at most.
+    """The split, ``n_candidates`` and each SVD ``dim`` against what the raw data can offer at most.
 
     The bounds come from the dataset (the generator's settings, or the distinct ids
     in the raw files read column-wise without validation), and are never below the
     true counts: an error here is certain, while a limit the bound cannot see is still
-    caught, naming the same key, by the candidates or svd job.
+    caught, naming the same key, by the split, candidates or svd job.
     """
     bounds = data_bounds(config)
     if bounds is None:
         return
     n_artists, n_keys = bounds
+    check_split_size(n_artists, config["split"]["test_fraction"], config["split"]["valid_fraction"])
     n_train, _, _ = split_sizes(n_artists, config["split"]["test_fraction"], config["split"]["valid_fraction"])
     if config["n_candidates"] > n_train:
         raise InputError(
@@ -99,11 +139,12 @@ def check_data_limits(config: dict[str, Any]) -> None:
     dataset = config["dataset"]
     for source, settings in config["datasets"][dataset]["features"].items():
         if source in n_keys and settings["dim"] >= n_keys[source]:
+            fix = f"set it below {n_keys[source]}" if n_keys[source] > 1 else "give the source more keys, or remove it"
             raise InputError(
                 "config",
                 f"datasets.{dataset}.features.{source}.dim",
                 f"is {settings['dim']} but source '{source}' has at most {n_keys[source]} columns",
-                f"set it below {n_keys[source]}",
+                fix,
             )
     # Every source is reduced to each of the dataset's dims (sweep, kNN tuning).
     configured = {source: n for source, n in n_keys.items() if source in config["datasets"][dataset]["features"]}
@@ -117,6 +158,23 @@ def check_data_limits(config: dict[str, Any]) -> None:
                 f"lists {too_large[0]} but source '{source}' has at most {fewest} columns",
                 f"list only sizes below {fewest}",
             )
+
+
+def check_split_size(n_artists: int, test_fraction: float, valid_fraction: float) -> None:
+    """At most ``n_artists`` artists give every part of the split (train, valid, test) an artist.
+
+    The sizes grow with the number of artists, so a part empty at the upper bound is empty for the data.
+    """
+    if min(split_sizes(n_artists, test_fraction, valid_fraction)) > 0:
+        return
+    needed = next(n for n in itertools.count(n_artists + 1) if min(split_sizes(n, test_fraction, valid_fraction)) > 0)
+    raise InputError(
+        "config",
+        "split",
+        f"the data has at most {n_artists} listened artists, too few to split into train, valid and test artists "
+        f"with test_fraction {test_fraction} and valid_fraction {valid_fraction} (that takes at least {needed})",
+        f"use data with at least {needed} listened artists, or other split fractions",
+    )
 
 
 def data_bounds(config: dict[str, Any]) -> tuple[int, dict[str, int]] | None:
@@ -138,34 +196,3 @@ def export_package_path() -> None:
     current = [p for p in os.environ.get("PYTHONPATH", "").split(os.pathsep) if p]
     if package_root not in current:
         os.environ["PYTHONPATH"] = os.pathsep.join([package_root, *current])
-
-
-_run_lock = None  # held open for the life of the Snakemake process
-
-
-def release_stale_locks(persistence: str | Path = ".snakemake") -> None:
-    """Remove Snakemake's directory locks if no live Snakemake run holds them.
-
-    Snakemake's locks are plain files, so a run killed with SIGKILL leaves them
-    behind and the next run refuses to start. Every run therefore also holds an
-    OS lock on ``artistrec.run.lock``, which the kernel releases when the process
-    dies: if no other process holds it, any Snakemake lock files are stale. Call
-    this from the main Snakemake process only (not from cluster jobs). POSIX only.
-    """
-    import fcntl
-
-    global _run_lock
-    folder = Path(persistence)
-    folder.mkdir(parents=True, exist_ok=True)
-    _run_lock = open(folder / "artistrec.run.lock", "a")  # noqa: SIM115  (kept open: the kernel drops the lock when this process dies)
-    try:
-        fcntl.flock(_run_lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
-    except BlockingIOError:
-        fcntl.flock(_run_lock, fcntl.LOCK_SH)  # another live run: its locks are real
-        return
-    stale = sorted((folder / "locks").glob("*.lock"))
-    for lock in stale:
-        lock.unlink(missing_ok=True)
-    if stale:
-        log.warning("removed %d stale Snakemake locks left by a killed run", len(stale))
-    fcntl.flock(_run_lock, fcntl.LOCK_SH)

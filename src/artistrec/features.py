@@ -186,6 +186,11 @@ def stack_vectors(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
         rows = positions(artist_ids, data["artist_ids"])
         if (rows < 0).any():
             missing = artist_ids[rows < 0][:3]
-            raise ValueError(f"{path}: artists {missing.tolist()} have no row; re-run the SVD step")
+            raise InputError(
+                path,
+                "artist_ids",
+                f"has no row for artists {missing.tolist()} of the run's split",
+                "delete it and run snakemake again, which rebuilds it from the run's split",
+            )
         blocks.append(data["vectors"][rows])
     return np.hstack(blocks).astype(np.float32)

@@ -13,7 +13,8 @@ the file, the column (and line where there is one) and the fix. Harmless
 irregularities are repaired and logged: a UTF-8 byte-order mark, Windows or old
 Mac line endings, blank lines, extra columns, exact duplicate rows (merged),
 repeated pairs with different weights (summed), listening rows of a user with no
-artist, and listening pairs with weight 0 (no plays: not a listen).
+artist, listening pairs with weight 0 (no plays: not a listen), and rows of the
+artists table for artists nobody listens to.
 """
 
 from __future__ import annotations
@@ -40,6 +41,12 @@ log = logging.getLogger(__name__)
 
 INT64_MAX = np.iinfo(np.int64).max
 _DIGITS = r"[0-9]+"
+MAX_WEIGHT = 1e9
+"""The largest weight a raw table may give. Far above any real count (plays, likes, taggers),
+and low enough for what follows: the feature vectors are float32 (largest 3.4e38), the
+weightings sum a row's weights over its keys and the SVD squares them, so even a million
+keys of weight 1e9 (sums of 1e15, squares of 1e18) stay finite and keep float32's 7 digits
+for the other entries' scale; 1e300 would turn a row into inf."""
 
 
 @dataclass(frozen=True)
@@ -208,11 +215,17 @@ def _check_last_line(frame: pd.DataFrame, text: str, name: str) -> None:
         )
 
 
+def _id_problems(text: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """Which stripped values are no non-negative integer, and which are one beyond int64."""
+    bad = ~text.str.fullmatch(_DIGITS).astype(bool)
+    too_big = ~bad & ((text.str.len() > 19) | ((text.str.len() == 19) & (text > str(INT64_MAX))))
+    return bad, too_big
+
+
 def parse_ids(column: pd.Series, name: str) -> np.ndarray:
     """Parse a column of non-negative integer ids that fit in int64 (index: line numbers)."""
     text = column.str.strip()
-    bad = ~text.str.fullmatch(_DIGITS)
-    too_big = ~bad & ((text.str.len() > 19) | ((text.str.len() == 19) & (text > str(INT64_MAX))))
+    bad, too_big = _id_problems(text)
     invalid = (bad | too_big).to_numpy()
     if invalid.any():
         row = int(np.flatnonzero(invalid)[0])
@@ -228,6 +241,7 @@ def parse_ids(column: pd.Series, name: str) -> np.ndarray:
 
 
 def parse_weights(column: pd.Series, name: str) -> np.ndarray:
+    """Parse a column of finite non-negative weights of at most :data:`MAX_WEIGHT` (index: line numbers)."""
     values = pd.to_numeric(column.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
     invalid = ~np.isfinite(values) | (values < 0)
     if invalid.any():
@@ -235,8 +249,17 @@ def parse_weights(column: pd.Series, name: str) -> np.ndarray:
         raise InputError(
             name,
             f"column '{column.name}' line {column.index[row]}",
-            f"value {column.iloc[row]!r} is not a non-negative number",
+            f"value {column.iloc[row]!r} is not a finite non-negative number",
             "use non-negative numeric weights",
+        )
+    too_large = values > MAX_WEIGHT
+    if too_large.any():
+        row = int(np.flatnonzero(too_large)[0])
+        raise InputError(
+            name,
+            f"column '{column.name}' line {column.index[row]}",
+            f"value {column.iloc[row]!r} is above {MAX_WEIGHT:,.0f}, the largest weight the workflow accepts",
+            f"rescale the column to weights of at most {MAX_WEIGHT:,.0f} (or drop it: every row then weighs 1)",
         )
     return values
 
@@ -266,22 +289,24 @@ def merge_duplicates(table: pd.DataFrame, keys: list[str], name: str) -> pd.Data
     return grouped.reset_index(drop=True)
 
 
-def listening_pairs(raw: pd.DataFrame, user: str, artist: str, name: str) -> pd.DataFrame:
+def listening_pairs(raw: pd.DataFrame, user: str, artist: str, name: str, weight: str = "weight") -> pd.DataFrame:
     """Canonical interactions from a checked raw listening table (weight 1 without a weight column)."""
     frame = pd.DataFrame(
         {
             "user_id": parse_ids(raw[user], name),
             "artist_id": parse_ids(raw[artist], name),
-            "weight": parse_weights(raw["weight"], name) if "weight" in raw else 1.0,
+            "weight": parse_weights(raw[weight], name) if weight in raw else 1.0,
         }
     )
     return merge_duplicates(without_silent_pairs(frame, name), ["user_id", "artist_id"], name)
 
 
-def interactions_from_csv(table: RawTable, user: str = "user_id", artist: str = "artists") -> pd.DataFrame:
-    """Listening pairs from the seed's ``users_artists.csv`` (``user_id, artists[, weight]``)."""
-    raw = read_raw(table, [user, artist], ["weight"], listening=(user, artist))
-    return listening_pairs(raw, user, artist, str(table.path))
+def interactions_from_csv(
+    table: RawTable, user: str = "user_id", artist: str = "artists", weight: str = "weight"
+) -> pd.DataFrame:
+    """Listening pairs from the seed's ``users_artists.csv`` (``user_id, artists[, weight]``, or the given names)."""
+    raw = read_raw(table, [user, artist], [weight], listening=(user, artist))
+    return listening_pairs(raw, user, artist, str(table.path), weight)
 
 
 def artists_from_csv(table: RawTable, artist: str = "artists", name_column: str = "name") -> pd.DataFrame:
@@ -295,20 +320,30 @@ def artists_from_csv(table: RawTable, artist: str = "artists", name_column: str 
     return frame.sort_values("artist_id", ignore_index=True)
 
 
-def feature_from_csv(table: RawTable, key: str, artist: str = "artists", allow_empty: bool = False) -> pd.DataFrame:
-    """A side-information table ``artists, <key>[, weight]`` as ``artist_id, key, weight`` (``allow_empty``:
-    a header without rows is an empty table).
+def feature_from_csv(
+    table: RawTable, key: str, artist: str = "artists", allow_empty: bool = False, weight: str = "weight"
+) -> pd.DataFrame:
+    """A side-information table ``artists, <key>[, weight]`` (or the given names) as ``artist_id, key, weight``
+    (``allow_empty``: a header without rows is an empty table).
     """
     name = str(table.path)
-    raw = read_raw(table, [artist, key], ["weight"], allow_empty=allow_empty)
+    raw = read_raw(table, [artist, key], [weight], allow_empty=allow_empty)
     frame = pd.DataFrame(
         {
             "artist_id": parse_ids(raw[artist], name),
             "key": raw[key].str.strip(),
-            "weight": parse_weights(raw["weight"], name) if "weight" in raw else 1.0,
+            "weight": parse_weights(raw[weight], name) if weight in raw else 1.0,
         }
     )
     return merge_duplicates(frame, ["artist_id", "key"], name)
+
+
+def listened_artists_only(artists: pd.DataFrame, interactions: pd.DataFrame, name: str) -> pd.DataFrame:
+    """Drop rows of the artists table ``name`` for artists nobody listens to (logged): no run uses them."""
+    listened = artists["artist_id"].isin(interactions["artist_id"].unique())
+    if not listened.all():
+        log.info("%s: dropped %d artists nobody listens to", name, int((~listened).sum()))
+    return artists.loc[listened].reset_index(drop=True)
 
 
 def names_for(artist_ids: np.ndarray, artists: pd.DataFrame | None) -> pd.DataFrame:
@@ -332,17 +367,60 @@ def restrict_to_listened(features: pd.DataFrame, interactions: pd.DataFrame, sou
     return features.loc[listened].reset_index(drop=True)
 
 
-def count_distinct(table: RawTable, column: str) -> int:
-    """Distinct values of one column, read column-wise and without any check.
+# --- the config checks' look at the raw files before any job runs ------------------------
+# Fast on large files and without any check: an unreadable file raises (``OSError``,
+# ``KeyError``, ``ValueError`` or ``pyarrow.ArrowException``) for the ingest jobs to explain.
 
-    For the config checks' upper bounds before any job runs: fast on large files,
-    and an unreadable file raises (``OSError``, ``KeyError``, ``ValueError`` or
-    ``pyarrow.ArrowException``) for the ingest jobs to explain.
+
+def read_header(table: RawTable) -> list[str] | None:
+    """The column names of a delimited file's header as written; None for an empty file.
+
+    Raises ``ValueError`` for a binary file (``UnicodeDecodeError`` for undecodable text).
     """
-    frame = pyarrow.csv.read_csv(
+    with table.path.open("rb") as file:
+        first = file.readline(1 << 20)
+    if b"\x00" in first:
+        raise ValueError(f"{table.path} is binary")
+    text = first.decode(table.encoding).removeprefix("\ufeff")
+    if text.strip():
+        return _header(text, table.separator)
+    if _has_text(table):
+        raise ValueError(f"{table.path} starts with a blank line")
+    return None
+
+
+def _has_text(table: RawTable) -> bool:
+    """Whether a file holds anything but whitespace (read in blocks)."""
+    with table.path.open("rb") as file:
+        while block := file.read(1 << 20):
+            if block.strip():
+                return True
+    return False
+
+
+def read_columns(table: RawTable, columns: Sequence[str]) -> pyarrow.Table:
+    """Some columns of a delimited file, as strings, read column-wise (blank lines skipped)."""
+    return pyarrow.csv.read_csv(
         table.path,
         read_options=pyarrow.csv.ReadOptions(encoding=table.encoding),
         parse_options=pyarrow.csv.ParseOptions(delimiter=table.separator),
-        convert_options=pyarrow.csv.ConvertOptions(include_columns=[column], column_types={column: pyarrow.string()}),
+        convert_options=pyarrow.csv.ConvertOptions(
+            include_columns=list(columns), column_types=dict.fromkeys(columns, pyarrow.string())
+        ),
     )
-    return len(pyarrow.compute.unique(frame.column(column)))
+
+
+def count_distinct(table: RawTable, column: str) -> int:
+    """Distinct values of one column, read column-wise and without any check (an upper bound of its ids)."""
+    return len(pyarrow.compute.unique(read_columns(table, [column]).column(column)))
+
+
+def distinct_ids(column: pyarrow.ChunkedArray) -> tuple[np.ndarray, int]:
+    """The sorted distinct ids (as :func:`parse_ids` reads them) among a column's values, and how
+    many of its distinct values are no id (not a non-negative integer below 2**63: text, -1, 1.5).
+    """
+    values = pyarrow.compute.unique(pyarrow.compute.fill_null(column, ""))
+    text = pd.Series(values.to_pylist(), dtype=object).str.strip()
+    bad, too_big = _id_problems(text)
+    invalid = (bad | too_big).to_numpy()
+    return np.unique(text[~invalid].to_numpy().astype(np.int64)), int(invalid.sum())

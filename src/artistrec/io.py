@@ -11,6 +11,7 @@ import contextlib
 import json
 import os
 import tempfile
+import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,7 +22,12 @@ os.umask(_UMASK)
 
 import numpy as np  # noqa: E402  (after the umask is read)
 import pandas as pd  # noqa: E402
+import pyarrow  # noqa: E402
 import scipy.sparse as sp  # noqa: E402
+
+from artistrec.errors import InputError  # noqa: E402
+
+REBUILD = "delete it and run snakemake again, which rebuilds it"
 
 
 @contextlib.contextmanager
@@ -55,8 +61,21 @@ def write_json(path: str | os.PathLike[str], payload: Any) -> None:
     write_text(path, json.dumps(payload, indent=2, sort_keys=False) + "\n")
 
 
+@contextlib.contextmanager
+def reading(path: str | os.PathLike[str]) -> Iterator[None]:
+    """Report a damaged artifact as one line naming it (a missing one is left to the caller)."""
+    try:
+        yield
+    except FileNotFoundError:
+        raise
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, pyarrow.ArrowException) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(str(path), "content", f"cannot be read ({reason})", REBUILD) from err
+
+
 def read_json(path: str | os.PathLike[str]) -> Any:
-    return json.loads(Path(path).read_text(encoding="utf-8"))
+    with reading(path):
+        return json.loads(Path(path).read_text(encoding="utf-8"))
 
 
 def write_ids(path: str | os.PathLike[str], ids: np.ndarray) -> None:
@@ -65,8 +84,9 @@ def write_ids(path: str | os.PathLike[str], ids: np.ndarray) -> None:
 
 
 def read_ids(path: str | os.PathLike[str]) -> np.ndarray:
-    text = Path(path).read_text(encoding="utf-8").split()
-    return np.asarray([int(t) for t in text], dtype=np.int64)
+    with reading(path):
+        text = Path(path).read_text(encoding="utf-8").split()
+        return np.asarray([int(t) for t in text], dtype=np.int64)
 
 
 def write_parquet(path: str | os.PathLike[str], table: pd.DataFrame) -> None:
@@ -75,7 +95,8 @@ def write_parquet(path: str | os.PathLike[str], table: pd.DataFrame) -> None:
 
 
 def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
-    return pd.read_parquet(path)
+    with reading(path):
+        return pd.read_parquet(path)
 
 
 def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
@@ -84,7 +105,7 @@ def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
 
 
 def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
-    with np.load(path, allow_pickle=False) as data:
+    with reading(path), np.load(path, allow_pickle=False) as data:
         return {key: data[key] for key in data.files}
 
 
@@ -94,4 +115,5 @@ def write_sparse(path: str | os.PathLike[str], matrix: sp.spmatrix | sp.sparray)
 
 
 def read_sparse(path: str | os.PathLike[str]) -> sp.csr_matrix:
-    return sp.csr_matrix(sp.load_npz(path))
+    with reading(path):
+        return sp.csr_matrix(sp.load_npz(path))

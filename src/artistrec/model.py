@@ -228,7 +228,11 @@ class Checkpoints:
     def load(self, expected: str) -> TrainState | None:
         if not self.state_file.is_file():
             return None
-        state = TrainState(**io.read_json(self.state_file))
+        try:
+            state = TrainState(**io.read_json(self.state_file))
+        except (InputError, TypeError):
+            log.info("checkpoint in %s is unreadable; starting over", self.folder)
+            return None
         if state.fingerprint != expected:
             log.info("checkpoint in %s is from other settings or data; starting over", self.folder)
             return None
@@ -399,7 +403,16 @@ def load_model(path: str | Path, n_candidates: int | None = None, n_users: int |
     ``n_candidates`` (``n_users`` for a ``listeners`` head): refuse a model whose
     output width does not match the candidate list (the listening table's users).
     """
-    model = keras.models.load_model(path, compile=False, safe_mode=True)
+    try:
+        model = keras.models.load_model(path, compile=False, safe_mode=True)
+    except (OSError, ValueError, TypeError, KeyError) as err:
+        reason = str(err).splitlines()[0] if str(err) else type(err).__name__
+        raise InputError(
+            str(path),
+            "model",
+            f"cannot be loaded safely ({reason[:200]})",
+            "artistrec loads only the models its train step writes: delete it and run snakemake again",
+        ) from err
     width = int(model.output_shape[-1])
     for expected, outputs, source in (
         (n_candidates, "candidates", "candidates.txt"),

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
-from artistrec import io, methods
+from artistrec import io, methods, records
 from artistrec.errors import InputError
 from artistrec.features import WeightingStats, weigh
 from artistrec.layout import RunFolder
@@ -157,6 +157,7 @@ class ResultsFolder:
         self.model_file = Path(self.run.model(self.served.models(self.plan)[0]))
         self.candidates = io.read_ids(self.run.candidates)
         self.artists_file = Path(self.run.dataset.artists)
+        records.check(self.artists_file)
         self.artists = io.read_parquet(self.artists_file)
         self.names = self.artists.set_index("artist_id")["name"]
         self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
@@ -173,6 +174,7 @@ class ResultsFolder:
                 "is missing: not a finished run",
                 "give a finished run folder such as results/demo/split-42, or finish this run",
             )
+        records.check_inputs_of(self.run.record)
         return io.read_json(self.run.record)
 
     @functools.cached_property
@@ -204,7 +206,7 @@ class ResultsFolder:
     @functools.cached_property
     def run_artists(self) -> np.ndarray:
         """Every artist of the run's split (sorted)."""
-        return all_artists(read_split(self.run.split()))
+        return all_artists(read_split(self.run.split(), self.interactions["artist_id"].to_numpy()))
 
     @functools.cached_property
     def listening(self) -> nl.ListenerScores:
@@ -301,7 +303,7 @@ class ResultsFolder:
         )
 
 
-def records(table: pd.DataFrame) -> list[dict[str, Any]]:
+def json_rows(table: pd.DataFrame) -> list[dict[str, Any]]:
     """The recommendations as JSON-ready rows (plain ints, strings and floats; no score: null)."""
     return [
         {
@@ -338,4 +340,4 @@ def recommend(
     else:
         query = {"side_information": side_information}
         table = run.similar(run.new_artist_queries(side_information or {}), k)
-    return {"results": str(folder), "method": run.method, "query": query, "recommendations": records(table)}
+    return {"results": str(folder), "method": run.method, "query": query, "recommendations": json_rows(table)}

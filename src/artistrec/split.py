@@ -3,10 +3,15 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 
 from artistrec import io
+from artistrec.errors import InputError
+from artistrec.layout import SPLIT_PARTS
+
+FIX = "delete the split folder and run snakemake again, which splits the artists anew"
 
 
 @dataclass(frozen=True)
@@ -39,9 +44,36 @@ def split_artists(artist_ids: np.ndarray, test_fraction: float, valid_fraction: 
     return Split(train=train, valid=valid, test=test)
 
 
-def read_split(files: dict[str, str]) -> dict[str, np.ndarray]:
-    """The artist ids of each part (train, valid, test) from its ``split/{part}.txt``."""
-    return {name: io.read_ids(path) for name, path in files.items()}
+def read_split(files: dict[str, str], listened: np.ndarray | None = None) -> dict[str, np.ndarray]:
+    """The artist ids of each part (train, valid, test) from its ``split/{part}.txt``.
+
+    Each part must be sorted without repeats and the parts disjoint; given the
+    ``listened`` artist ids of the interactions table, together they must be exactly those.
+    """
+    parts = {name: io.read_ids(path) for name, path in files.items()}
+    for name, ids in parts.items():
+        if np.any(np.diff(ids) <= 0):
+            raise InputError(
+                files[name], "artist ids", "are not sorted without repeats, as the split step writes them", FIX
+            )
+    ids = np.concatenate(list(parts.values()))
+    if np.unique(ids).shape[0] < ids.shape[0]:
+        raise InputError(files[SPLIT_PARTS[0]], "artist ids", "the split's parts share artists", FIX)
+    if listened is not None:
+        _check_covers(np.sort(ids), np.unique(listened), files)
+    return parts
+
+
+def _check_covers(split_ids: np.ndarray, listened: np.ndarray, files: dict[str, str]) -> None:
+    missing = np.setdiff1d(listened, split_ids, assume_unique=True)
+    extra = np.setdiff1d(split_ids, listened, assume_unique=True)
+    if missing.shape[0] or extra.shape[0]:
+        problem = (
+            f"leaves out {missing.shape[0]} artists of the interactions table (first: {missing[0]})"
+            if missing.shape[0]
+            else f"has {extra.shape[0]} artists the interactions table lacks (first: {extra[0]})"
+        )
+        raise InputError(str(Path(files[SPLIT_PARTS[0]]).parent), "artist ids", f"the split {problem}", FIX)
 
 
 def all_artists(parts: dict[str, np.ndarray]) -> np.ndarray:

@@ -14,7 +14,7 @@ import numpy as np
 import pandas as pd
 
 from artistrec import demo, io, methods
-from artistrec.candidates import select_candidates
+from artistrec.candidates import read_candidates, select_candidates
 from artistrec.clusters import assign, fit_clusters, save_clusters
 from artistrec.datasets import demo as demo_dataset
 from artistrec.datasets import get_dataset
@@ -114,10 +114,11 @@ def svd(
 def targets(
     interactions_file: str, split_files: dict[str, str], candidates_file: str, out: str, valid_out: str
 ) -> None:
-    parts = read_split(split_files)
+    interactions = io.read_parquet(interactions_file)
+    parts = read_split(split_files, interactions["artist_id"].to_numpy())
     artist_ids = all_artists(parts)
-    listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    chosen = io.read_ids(candidates_file)
+    listen = listeners(interactions, artist_ids)
+    chosen = read_candidates(candidates_file, parts["train"])
     for name, path in (("train", out), ("valid", valid_out)):
         matrix = build_targets(listen, artist_ids, parts[name], chosen)
         empty = int((np.diff(matrix.indptr) == 0).sum())

@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from artistrec import io
+from artistrec import io, records
 from artistrec.errors import InputError
 from artistrec.layout import RunFolder
 
@@ -131,7 +131,9 @@ def variant_settings(config: dict[str, Any], dataset: str, variant: str) -> Vari
 def model_inputs(model_file: str | Path) -> list[tuple[str, Path]]:
     """(source, SVD file) of each input block of a trained variant, in input order (its ``inputs.json``)."""
     run = RunFolder.of_model(model_file)
-    inputs = io.read_json(Path(model_file).with_name("inputs.json"))
+    inputs_file = Path(model_file).with_name("inputs.json")
+    records.check(inputs_file)
+    inputs = io.read_json(inputs_file)
     return [(entry["source"], Path(run.path(entry["svd"]))) for entry in inputs]
 
 

@@ -7,15 +7,15 @@ from pathlib import Path
 sys.path.insert(0, str(Path(workflow.basedir) / "src"))
 
 from artistrec import config as artistrec_config
-from artistrec import datasets, methods, variants
+from artistrec import datasets, locks, methods, variants
 from artistrec.errors import InputError
 from artistrec.layout import DatasetFolder, RunFolder, batch_name, results_path
 
 artistrec_config.export_package_path()
 if workflow.is_main_process:
-    # A run killed with SIGKILL leaves Snakemake's lock files behind; drop them
-    # when no live run holds them, so the same command simply runs again.
-    artistrec_config.release_stale_locks()
+    # A run killed with SIGKILL leaves Snakemake's lock files, orphaned jobs and
+    # temporary files behind; clean up when no live run holds this folder.
+    locks.release_stale_locks()
 
 try:
     artistrec_config.validate(

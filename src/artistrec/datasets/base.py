@@ -16,13 +16,25 @@ from typing import Any, ClassVar
 
 import pandas as pd
 
-from artistrec.ingest import RawTable, artists_from_csv, feature_from_csv, interactions_from_csv
+from artistrec.ingest import (
+    RawTable,
+    artists_from_csv,
+    feature_from_csv,
+    interactions_from_csv,
+    listened_artists_only,
+)
 
 Config = dict[str, Any]
 Tables = dict[str, Any]
 """Where the ingest jobs find a dataset's raw tables: a plain value, passed as a rule's ``params``."""
 Bounds = tuple[int, dict[str, int]]
 """Upper bounds of (listened artists, columns per feature source)."""
+COLUMNS = {
+    "interactions": ("user_id", "artists", "weight"),
+    "artists": ("artists", "name"),
+    "features": ("artists", "weight"),
+}
+"""The columns of each kind of CSV table in the seed's schema (besides a feature source's key)."""
 
 
 @dataclass(frozen=True)
@@ -37,6 +49,25 @@ class RawFiles:
     tables: Tables
     listening: list[str]
     features: dict[str, list[str]]
+
+
+@dataclass(frozen=True)
+class UserKeys:
+    """The distinct keys of the user source's raw file, looked up among the listening table's user ids."""
+
+    file: str
+    column: str
+    listening: str
+    keys: int
+    """Distinct keys (values of ``column``)."""
+    user_ids: int
+    """Of them, user ids of ``listening``."""
+    not_ids: int
+    """Of them, no id at all: not a non-negative integer (text, ``-1``, ``1.5``)."""
+
+    @property
+    def share(self) -> float:
+        return self.user_ids / self.keys if self.keys else 1.0
 
 
 class Dataset(ABC):
@@ -71,10 +102,11 @@ class Dataset(ABC):
 
     @abstractmethod
     def check_raw_files(self, config: Config) -> None:
-        """Raise a one-line :class:`InputError` naming the config key of a raw file that is missing.
+        """Raise a one-line :class:`InputError` naming the config key of a raw file that is missing
+        (or, where the dataset can tell from the header, lacks a column it needs).
 
-        Only existence: the ingest jobs check the content, and know whether it changed
-        since the last run.
+        Only existence and headers: the ingest jobs check the content, and know whether
+        it changed since the last run.
         """
 
     def bounds(self, config: Config) -> Bounds | None:
@@ -82,7 +114,14 @@ class Dataset(ABC):
 
         May raise ``OSError``, ``ValueError``, ``KeyError`` or ``pyarrow.ArrowException``
         on unreadable raw data: the caller treats that as unknown, since the ingest jobs
-        report exactly what is wrong.
+        report exactly what is wrong. Raises :class:`InputError` where what it counts is
+        certainly unusable (a table without rows, a source none of whose artists is listened to).
+        """
+        return None
+
+    def user_keys(self, config: Config) -> UserKeys | None:
+        """The configured user source's keys against the listening table's user ids; None if unknown
+        (no user source, or raw files not there yet). May raise like :meth:`bounds`.
         """
         return None
 
@@ -91,7 +130,9 @@ class CsvDataset(Dataset):
     """A dataset in the seed's CSV schema (UTF-8, comma-separated, header row).
 
     Its :meth:`raw_tables` are ``{"interactions": path, "artists": path or None,
-    "features": {source: (path, key column)}}``.
+    "features": {source: (path, key column)}}``, and where the files name a column
+    otherwise (see :data:`COLUMNS`), ``"columns": {"interactions": {column: its name},
+    "artists": {...}, "features": {source: {...}}}``.
     """
 
     @abstractmethod
@@ -109,10 +150,27 @@ class CsvDataset(Dataset):
         return RawFiles(tables, listening, features)
 
     def read_listening(self, tables: Tables) -> tuple[pd.DataFrame, pd.DataFrame | None]:
-        interactions = interactions_from_csv(RawTable(Path(tables["interactions"])))
-        artists = artists_from_csv(RawTable(Path(tables["artists"]))) if tables.get("artists") else None
-        return interactions, artists
+        listening = column_names(tables, "interactions")
+        interactions = interactions_from_csv(
+            RawTable(Path(tables["interactions"])), listening["user_id"], listening["artists"], listening["weight"]
+        )
+        if not tables.get("artists"):
+            return interactions, None
+        names = column_names(tables, "artists")
+        artists = artists_from_csv(RawTable(Path(tables["artists"])), names["artists"], names["name"])
+        return interactions, listened_artists_only(artists, interactions, tables["artists"])
 
     def read_feature(self, tables: Tables, source: str) -> pd.DataFrame:
         path, key = tables["features"][source]
-        return feature_from_csv(RawTable(Path(path)), key=key)
+        names = column_names(tables, "features", source)
+        return feature_from_csv(RawTable(Path(path)), key=key, artist=names["artists"], weight=names["weight"])
+
+
+def column_names(tables: Tables, table: str, source: str | None = None) -> dict[str, str]:
+    """Each column of a CSV table (see :data:`COLUMNS`) by the name its file gives it.
+
+    ``table`` is ``interactions``, ``artists`` or ``features`` (then of ``source``).
+    """
+    given = tables.get("columns", {}).get(table, {})
+    renamed = given.get(source, {}) if table == "features" else given
+    return {column: renamed.get(column, column) for column in COLUMNS[table]}

@@ -16,6 +16,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec import io
+from artistrec.candidates import read_candidates
 from artistrec.errors import InputError
 from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, source_users
@@ -64,10 +65,10 @@ class Context:
 
     def __init__(self, inputs: EvaluationInputs, plan: Plan, settings: dict[str, Any], methods: list[Method]) -> None:
         self.inputs, self.plan, self.settings = inputs, plan, settings
-        self.parts = read_split(inputs.split)
-        self.artist_ids = all_artists(self.parts)
-        self.candidates = io.read_ids(inputs.candidates)
         self.interactions = io.read_parquet(inputs.interactions)
+        self.parts = read_split(inputs.split, self.interactions["artist_id"].to_numpy())
+        self.artist_ids = all_artists(self.parts)
+        self.candidates = read_candidates(inputs.candidates, self.parts["train"])
         self.listen = listeners(self.interactions, self.artist_ids)
         self.targets = io.read_sparse(inputs.targets)
         self.knn: dict[str, Any] = io.read_json(inputs.knn)["chosen"]
