@@ -243,25 +243,30 @@ def parse_ids(column: pd.Series, name: str) -> np.ndarray:
 def parse_weights(column: pd.Series, name: str) -> np.ndarray:
     """Parse a column of finite non-negative weights of at most :data:`MAX_WEIGHT` (index: line numbers)."""
     values = pd.to_numeric(column.str.strip(), errors="coerce").to_numpy(dtype=np.float64)
-    invalid = ~np.isfinite(values) | (values < 0)
-    if invalid.any():
-        row = int(np.flatnonzero(invalid)[0])
-        raise InputError(
-            name,
-            f"column '{column.name}' line {column.index[row]}",
-            f"value {column.iloc[row]!r} is not a finite non-negative number",
-            "use non-negative numeric weights",
-        )
-    too_large = values > MAX_WEIGHT
-    if too_large.any():
-        row = int(np.flatnonzero(too_large)[0])
-        raise InputError(
-            name,
-            f"column '{column.name}' line {column.index[row]}",
-            f"value {column.iloc[row]!r} is above {MAX_WEIGHT:,.0f}, the largest weight the workflow accepts",
-            f"rescale the column to weights of at most {MAX_WEIGHT:,.0f} (or drop it: every row then weighs 1)",
-        )
+    _refuse_first(
+        column,
+        ~np.isfinite(values) | (values < 0),
+        name,
+        "is not a finite non-negative number",
+        "use non-negative numeric weights",
+    )
+    _refuse_first(
+        column,
+        values > MAX_WEIGHT,
+        name,
+        f"is above {MAX_WEIGHT:,.0f}, the largest weight the workflow accepts",
+        f"rescale the column to weights of at most {MAX_WEIGHT:,.0f} (or drop it: every row then weighs 1)",
+    )
     return values
+
+
+def _refuse_first(column: pd.Series, bad: np.ndarray, name: str, problem: str, fix: str) -> None:
+    """A one-line error naming the first row of ``column`` where ``bad`` holds (if any)."""
+    if bad.any():
+        row = int(np.flatnonzero(bad)[0])
+        raise InputError(
+            name, f"column '{column.name}' line {column.index[row]}", f"value {column.iloc[row]!r} {problem}", fix
+        )
 
 
 def without_silent_pairs(interactions: pd.DataFrame, name: str) -> pd.DataFrame:
