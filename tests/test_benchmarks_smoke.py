@@ -94,3 +94,13 @@ def test_the_record_checks_benchmark_sums_every_jobs_records_line_and_verifies_t
     assert row["jobs"] >= 20 and 0 < row["records_s"] < row["jobs_s"]
     assert row["verify_problems"] == 0 and row["verify_artifacts"] > 40
     assert f"| {row['jobs']} | " in record_checks.table(row)
+
+
+def test_the_clusters_benchmark_times_every_fit_against_full_kmeans_on_the_same_vectors():
+    import clusters
+
+    shape = (400, 8)
+    rows = clusters.measure_synthetic(clusters.synthetic_vectors(shape, blobs=4), [2, 4], seed=0)
+    assert list(rows) == list(clusters.FITS) and all(row["s"] > 0 and row["k"] in (2, 4) for row in rows.values())
+    table = clusters.synthetic_table(rows, shape)
+    assert "| full KMeans (before) | " in table and " 1.000 | " in table

@@ -6,7 +6,7 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from artistrec.clusters import Clusters, assign, fit_clusters, read_clusters, save_clusters
+from artistrec.clusters import BATCH_SIZE, Clusters, assign, fit_clusters, read_clusters, save_clusters
 from artistrec.errors import InputError
 from artistrec.methods.cluster_popularity import cluster_popularity_scores
 from artistrec.vectors import content_vectors
@@ -16,16 +16,24 @@ PER_BLOB = 20
 ZERO_ROWS = [5, 30, 61]
 
 
-def blob_vectors(seed: int = 0) -> tuple[np.ndarray, np.ndarray]:
-    """Content vectors of 3 well-separated blobs in 8 dims with a few zero rows, and each row's blob (-1: zero row)."""
+def blob_vectors(seed: int = 0, blobs: int = BLOBS, per_blob: int = PER_BLOB) -> tuple[np.ndarray, np.ndarray]:
+    """Content vectors of well-separated blobs in 8 dims with a few zero rows, and each row's blob (-1: zero row)."""
     rng = np.random.default_rng(seed)
-    centres = np.eye(8)[:BLOBS] * 5.0
-    blob = np.repeat(np.arange(BLOBS), PER_BLOB)
+    centres = np.eye(8)[:blobs] * 5.0
+    blob = np.repeat(np.arange(blobs), per_blob)
     vectors = centres[blob] + rng.normal(scale=0.3, size=(blob.shape[0], 8))
     for row in ZERO_ROWS:
         vectors = np.insert(vectors, row, 0.0, axis=0)
         blob = np.insert(blob, row, -1)
     return content_vectors([vectors]), blob
+
+
+def recovers(blob: np.ndarray, labels: np.ndarray) -> bool:
+    """Every blob is one cluster and different blobs are different clusters; zero rows are in none."""
+    informed = blob >= 0
+    pairs = set(zip(blob[informed].tolist(), labels[informed].tolist(), strict=True))
+    n_blobs = len(set(blob[informed].tolist()))
+    return len(pairs) == n_blobs == len({label for _, label in pairs}) and bool((labels[~informed] == -1).all())
 
 
 def test_the_chosen_k_is_the_number_of_blobs_and_every_tried_k_has_a_silhouette():
@@ -44,11 +52,26 @@ def test_assign_recovers_the_blobs_of_the_training_rows_and_labels_zero_rows_min
     labels = assign(vectors, fit_clusters(vectors, ks=[2, 3, 5], seed=0).centroids)
     assert labels.dtype == np.int64
     assert labels[ZERO_ROWS].tolist() == [-1, -1, -1]
-    informed = blob >= 0
-    # One label per blob, and different blobs get different labels.
-    pairs = set(zip(blob[informed].tolist(), labels[informed].tolist(), strict=True))
-    assert len(pairs) == BLOBS
-    assert {label for _, label in pairs} == set(range(BLOBS))
+    assert recovers(blob, labels)
+    assert set(labels[blob >= 0].tolist()) == set(range(BLOBS))
+
+
+def test_blobs_spanning_several_mini_batches_are_recovered_with_the_best_silhouette():
+    vectors, blob = blob_vectors(blobs=6, per_blob=BATCH_SIZE // 2)  # 3 mini-batches of rows
+    clusters = fit_clusters(vectors, ks=[2, 4, 6, 9], seed=0)
+    assert clusters.k == 6
+    assert clusters.silhouettes[6] == max(clusters.silhouettes.values())
+    assert recovers(blob, assign(vectors, clusters.centroids))
+
+
+def test_the_chosen_k_is_the_best_silhouette_among_the_tried_ks():
+    # Overlapping blobs: no k is obviously right, the silhouette decides.
+    rng = np.random.default_rng(3)
+    vectors = content_vectors([rng.normal(size=(400, 5)) + np.repeat(np.eye(5)[:4], 100, axis=0)])
+    clusters = fit_clusters(vectors, ks=[2, 3, 4, 6, 8], seed=1, sample_size=300)
+    best = max(clusters.silhouettes.values())
+    assert clusters.k == min(k for k, silhouette in clusters.silhouettes.items() if silhouette == best)
+    assert clusters.centroids.shape == (clusters.k, 5)
 
 
 def test_the_same_seed_gives_the_same_clusters():
@@ -58,6 +81,15 @@ def test_the_same_seed_gives_the_same_clusters():
     assert first.k == second.k
     assert first.silhouettes == second.silhouettes
     np.testing.assert_array_equal(first.centroids, second.centroids)
+
+
+def test_the_same_input_and_seed_write_byte_identical_clusters_files(tmp_path):
+    vectors, _ = blob_vectors(blobs=4, per_blob=BATCH_SIZE // 2)
+    artist_ids = np.arange(vectors.shape[0]) * 10
+    for name in ("first.npz", "second.npz"):
+        clusters = fit_clusters(vectors, ks=[3, 4, 6], seed=5)
+        save_clusters(tmp_path / name, artist_ids, assign(vectors, clusters.centroids), clusters)
+    assert (tmp_path / "first.npz").read_bytes() == (tmp_path / "second.npz").read_bytes()
 
 
 def test_no_possible_k_is_a_config_error_naming_clusters_k():
