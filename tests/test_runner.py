@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import errno
 import json
+import os
+import signal
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -85,6 +87,22 @@ def test_an_unexpected_failure_is_one_line_on_the_console_and_its_traceback_is_i
     assert line.startswith(expected)
     assert "Traceback" in (workdir / "logs" / "step.log").read_text()
     assert not Path("results/demo/a.txt").exists() and not records.record_path("results/demo/a.txt").exists()
+
+
+def test_a_job_stopped_by_sigterm_says_so_in_one_line_and_records_nothing(workdir: Path, capfd):
+    def step() -> None:
+        io.write_text("results/demo/a.txt", "1\n")
+        os.kill(os.getpid(), signal.SIGTERM)
+
+    with pytest.raises(SystemExit):
+        runner.run(job(workdir, ["raw.csv"], ["results/demo/a.txt"]), step)
+    (line,) = capfd.readouterr().err.splitlines()
+    assert line == (
+        "error: rule step: stopped by SIGTERM before it finished; "
+        "fix: run snakemake again: finished steps and training checkpoints are kept"
+    )
+    assert not records.record_path("results/demo/a.txt").exists()
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
 
 
 def test_a_record_that_is_not_json_is_one_line_naming_the_artifact(workdir: Path):

@@ -14,6 +14,7 @@ from __future__ import annotations
 import errno
 import logging
 import os
+import signal
 import sys
 import time
 import traceback
@@ -52,6 +53,7 @@ def run(snakemake: Any, step: Callable[[], None]) -> None:
         os.close(handle)
     configure_logging(log_file)
     locks.hold_job_lock(str(snakemake.rule))
+    previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         started = time.perf_counter()
         inputs = records.input_checksums(snakemake.input)
@@ -69,11 +71,23 @@ def run(snakemake: Any, step: Callable[[], None]) -> None:
         )
     except InputError as err:
         fail(console, log_file, f"error: {err}")
+    except Stopped:
+        fix = "run snakemake again: finished steps and training checkpoints are kept"
+        fail(console, log_file, f"error: rule {snakemake.rule}: stopped by SIGTERM before it finished; fix: {fix}")
     except Exception as err:
         os.write(2, traceback.format_exc().encode())  # fd 2 is the log file
         fail(console, log_file, unexpected(err, str(snakemake.rule), log_file))
     finally:
+        signal.signal(signal.SIGTERM, previous)
         locks.release_job_lock()
+
+
+class Stopped(BaseException):
+    """SIGTERM reached the job (Snakemake or a batch system stopping it): not an error of its own."""
+
+
+def _stopped(signum: int, frame: object) -> None:
+    raise Stopped
 
 
 def fail(console: int, log_file: str | None, line: str) -> None:
