@@ -149,3 +149,15 @@ def test_a_run_moved_out_of_its_working_directory_still_verifies_and_serves(demo
     assert verify_run(moved / "split-42").findings == []
     served = artistrec(tmp_path, "recommend", str(moved / "split-42"), "20")
     assert served.returncode == 0, served.stderr
+
+
+def test_a_model_whose_record_shows_other_training_settings_is_refused_by_evaluate(finished_run: Path):
+    model = run_folder(finished_run) / "models" / "default" / "model.h5"
+    record = records.read_record(model)
+    record["settings"]["params"]["settings"]["max_epochs"] = 400  # as an orphan of another config would record it
+    records.record_path(model).write_text(json.dumps(record))
+    failed = snakemake(finished_run, "--forcerun", "evaluate", check=False)
+    assert failed.returncode != 0
+    assert "error: results/demo/split-42/models/default/model.h5: settings: was trained with settings " in "\n".join(
+        error_lines(failed)
+    )

@@ -9,7 +9,9 @@ import signal
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pytest
+import scipy.sparse as sp
 
 from artistrec import io, records, runner
 from artistrec.errors import InputError
@@ -113,3 +115,12 @@ def test_a_record_that_is_not_json_is_one_line_naming_the_artifact(workdir: Path
     records.record_path("results/demo/a.txt").write_text(json.dumps({"path": "results/demo/a.txt"}))
     with pytest.raises(InputError, match="is unreadable"):
         records.check("results/demo/a.txt")
+
+
+def test_a_numeric_artifact_with_an_infinite_value_is_never_written(tmp_path: Path):
+    vectors = np.array([[1.0, np.inf], [0.5, 0.25]], dtype=np.float32)
+    with pytest.raises(InputError, match=r"svd.npz: vectors: would hold 1 infinite or NaN values of 4"):
+        io.write_npz(tmp_path / "svd.npz", artist_ids=np.array([1, 2]), vectors=vectors)
+    with pytest.raises(InputError, match=r"targets.npz: data: would hold 1 infinite or NaN values"):
+        io.write_sparse(tmp_path / "targets.npz", sp.csr_matrix(np.array([[0.0, np.nan]])))
+    assert not list(tmp_path.iterdir())

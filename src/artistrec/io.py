@@ -99,7 +99,21 @@ def read_parquet(path: str | os.PathLike[str]) -> pd.DataFrame:
         return pd.read_parquet(path)
 
 
+def check_finite(path: str | os.PathLike[str], name: str, values: np.ndarray) -> None:
+    """Refuse to write an infinite or NaN number: every numeric artifact is finite."""
+    if np.issubdtype(values.dtype, np.inexact) and not np.isfinite(values).all():
+        bad = int((~np.isfinite(values)).sum())
+        raise InputError(
+            str(path),
+            name,
+            f"would hold {bad} infinite or NaN values of {values.size}",
+            "look for absurd weights in the raw tables (the step's log names its inputs)",
+        )
+
+
 def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
+    for name, values in arrays.items():
+        check_finite(path, name, np.asarray(values))
     with atomic_path(path) as tmp:
         np.savez_compressed(tmp, **arrays)
 
@@ -110,6 +124,7 @@ def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
 
 
 def write_sparse(path: str | os.PathLike[str], matrix: sp.spmatrix | sp.sparray) -> None:
+    check_finite(path, "data", sp.csr_matrix(matrix).data)
     with atomic_path(path) as tmp:
         sp.save_npz(tmp, sp.csr_matrix(matrix), compressed=True)
 

@@ -166,3 +166,22 @@ def check_inputs_of(path: str | os.PathLike[str]) -> None:
                 f"is not the file {Path(path).name} was computed from (it was rebuilt or replaced since)",
                 f"re-run snakemake, which brings {Path(path).name} up to date",
             )
+
+
+def check_trained(expected: Mapping[str, Mapping[str, Any]]) -> None:
+    """Refuse a model whose record shows other training params than ``expected`` (model file -> params).
+
+    Snakemake re-runs a training when its params change, but a model written by a job
+    it no longer knows (an orphan of a killed run) carries no such metadata; its record does.
+    """
+    for path, params in expected.items():
+        recorded = read_record(path)["settings"].get("params", {})
+        wanted = json.loads(json.dumps(dict(params), default=str))
+        for key, value in wanted.items():
+            if recorded.get(key) != value:
+                raise InputError(
+                    shown(path),
+                    "settings",
+                    f"was trained with {key} {recorded.get(key)!r}, but the config gives {value!r}",
+                    "delete it and run snakemake again, which trains it with the config's settings",
+                )

@@ -6,7 +6,9 @@ start-up lines, warnings, tracebacks) lands in the log rather than the console.
 Bad input ends the job with its one-line message and exit status 1.
 
 Around the step, the job holds its lock (:mod:`artistrec.locks`), checks every
-input artifact against its record and records each output (:mod:`artistrec.records`).
+input artifact against its record (and, where its params name ``trained``, each
+model's training params against the config's) and records each output
+(:mod:`artistrec.records`).
 """
 
 from __future__ import annotations
@@ -57,6 +59,7 @@ def run(snakemake: Any, step: Callable[[], None]) -> None:
     try:
         started = time.perf_counter()
         inputs = records.input_checksums(snakemake.input)
+        records.check_trained(dict(snakemake.params.items()).get("trained", {}))
         checking = time.perf_counter() - started
         step()
         started = time.perf_counter()

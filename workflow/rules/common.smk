@@ -108,6 +108,29 @@ def plan(dataset):
     return methods.Plan.from_config(config, dataset)
 
 
+def training_params(dataset, name):
+    """A network's training settings and input sources, as its train rule gets them."""
+    if name == "listeners":
+        return {"settings": settings("model"), "sources": sources(dataset)}
+    trained = variants.variant_settings(config, dataset, name)
+    return {
+        "settings": dict(sorted(trained.model.items())),
+        "sources": list(trained.features),
+    }
+
+
+def trained_as_configured(wildcards):
+    """Each network the job reads, with the training params its record must show.
+
+    A model trained with other settings (an orphaned job of a killed run) is refused.
+    """
+    run = RunFolder.of(wildcards.dataset, wildcards.seed)
+    return {
+        run.model(name): training_params(wildcards.dataset, name)
+        for name in methods.models(plan(wildcards.dataset))
+    }
+
+
 def evaluated_models(wildcards):
     """The trained networks the enabled methods read, by variant name (``listeners`` included)."""
     return {

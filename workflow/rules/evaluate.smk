@@ -63,6 +63,7 @@ rule evaluate:
             wildcards.dataset
         ).key_columns(config),
         settings=settings("evaluation"),
+        trained=trained_as_configured,
     script:
         "../scripts/evaluate.py"
 

@@ -20,8 +20,12 @@ rule train:
         mem_mb=lambda wildcards, input, attempt: max(4000, 20 * input.size_mb) * attempt,
         runtime="2h",
     params:
-        settings=lambda wildcards: dict(sorted(variant(wildcards).model.items())),
-        sources=lambda wildcards: list(variant(wildcards).features),
+        settings=lambda wildcards: training_params(
+            wildcards.dataset, wildcards.variant
+        )["settings"],
+        sources=lambda wildcards: training_params(
+            wildcards.dataset, wildcards.variant
+        )["sources"],
         checkpoints=lambda wildcards: RunFolder.of(
             wildcards.dataset, wildcards.seed
         ).checkpoints(wildcards.variant),
@@ -50,8 +54,12 @@ rule train_listeners:
         mem_mb=lambda wildcards, input, attempt: max(4000, 20 * input.size_mb) * attempt,
         runtime="2h",
     params:
-        settings=settings("model"),
-        sources=lambda wildcards: sources(wildcards.dataset),
+        settings=lambda wildcards: training_params(wildcards.dataset, "listeners")[
+            "settings"
+        ],
+        sources=lambda wildcards: training_params(wildcards.dataset, "listeners")[
+            "sources"
+        ],
         checkpoints=lambda wildcards: RunFolder.of(
             wildcards.dataset, wildcards.seed
         ).checkpoints("listeners"),
