@@ -55,6 +55,10 @@ ARTISTS_PER_PLAYLIST = 5
 MAIN_SEED = 42  # split.seed of config.yaml: the run whose steps are measured
 
 
+# The networks whose epochs are reported: the softmax tower and the listener network.
+NETWORKS = ("default", "listeners")
+
+
 def is_training(step: str) -> bool:
     """A training step: ``train_{variant}`` (the network, ensemble members, ablations)."""
     return step.startswith("train_")
@@ -105,8 +109,12 @@ def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo"
     data = workdir / "results" / dataset
     run = data / f"split-{MAIN_SEED}"
     interactions = pq.read_table(data / "data" / "interactions.parquet", columns=["user_id", "artist_id"])
-    with (run / "models" / "default" / "history.csv").open(newline="") as handle:
-        epochs = [float(row["seconds"]) for row in csv.DictReader(handle)]
+    epochs = {}
+    for network in NETWORKS:
+        history = run / "models" / network / "history.csv"
+        if history.is_file():
+            with history.open(newline="") as handle:
+                epochs[network] = [float(row["seconds"]) for row in csv.DictReader(handle)]
     return {
         "fraction": fraction,
         "listens": interactions.num_rows,
@@ -228,9 +236,20 @@ def tables(summaries: list[dict]) -> str:
     lines += ["", *metric_table(summaries, "s", "wall time (s)", 1.0, 1)]
     lines += ["", *metric_table(summaries, "peak_rss_mb", "peak memory (GB)", 1e-3, 2)]
     lines += ["", *metric_table(summaries, "max_rss_mb", "Snakemake's sampled max_rss (GB)", 1e-3, 2)]
-    lines += ["", "| size | seconds per training epoch |", "|---|---|"]
-    lines += [f"| {s['fraction']:.0%} | {', '.join(f'{e:.1f}' for e in s['epoch_seconds'])} |" for s in summaries]
+    lines += ["", *epoch_table(summaries)]
     return "\n".join(lines)
+
+
+def epoch_table(summaries: list[dict]) -> list[str]:
+    """Seconds of each training epoch per network and size (older summaries list the default tower's only)."""
+    lines = ["| size | " + " | ".join(f"{network}: seconds per epoch" for network in NETWORKS) + " |"]
+    lines.append("|---|" + "---|" * len(NETWORKS))
+    for summary in summaries:
+        epochs = summary["epoch_seconds"]
+        epochs = epochs if isinstance(epochs, dict) else {"default": epochs}
+        cells = [", ".join(f"{e:.1f}" for e in epochs.get(network, [])) or "-" for network in NETWORKS]
+        lines.append(f"| {summary['fraction']:.0%} | " + " | ".join(cells) + " |")
+    return lines
 
 
 def load_summaries(root: Path = RESULTS) -> list[dict]:

@@ -65,7 +65,7 @@ def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: 
     assert summary["listens"] == len(read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet"))
     assert {"demo_data", "ingest", "targets", "train_default", "tune_knn", "evaluate"} <= set(summary["steps"])
     assert all(step["s"] > 0 and step["max_rss_mb"] > 0 for step in summary["steps"].values())
-    assert summary["epoch_seconds"]
+    assert summary["epoch_seconds"]["default"] and summary["epoch_seconds"]["listeners"]
     # A run twice the size that took twice as long: every time exponent is 1.
     doubled = copy.deepcopy(summary)
     doubled.update(fraction=0.02, listens=2 * summary["listens"])
@@ -75,6 +75,8 @@ def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: 
     evaluate_row = next(line for line in text.splitlines() if line.startswith("| evaluate |"))
     assert evaluate_row.split("|")[-2].strip() == "1.00"
     assert scale.is_training(scale.step_order([summary])[-1])
+    epochs = text.splitlines()[-1].split("|")[1:-1]  # size, the softmax tower's epochs, the listener network's
+    assert epochs[0].strip() == "2%" and all(float(cell.split(",")[0]) > 0 for cell in epochs[1:])
 
 
 def test_the_batch_benchmark_scores_copies_of_the_test_artists_and_prints_their_rate(demo_run):
@@ -104,3 +106,15 @@ def test_the_clusters_benchmark_times_every_fit_against_full_kmeans_on_the_same_
     assert list(rows) == list(clusters.FITS) and all(row["s"] > 0 and row["k"] in (2, 4) for row in rows.values())
     table = clusters.synthetic_table(rows, shape)
     assert "| full KMeans (before) | " in table and " 1.000 | " in table
+
+
+def test_the_listener_head_benchmark_times_the_full_and_the_sampled_layer_on_listening_of_the_shape_asked():
+    import listener_head
+
+    inputs, listening = listener_head.synthetic_listening(200, 500, seed=0)
+    assert inputs.shape == (200, listener_head.INPUT_DIMS) and listening.shape == (200, 500)
+    assert set(np.unique(listening.data).tolist()) == {1.0} and listening.getnnz(axis=1).min() >= 1
+    rows = [listener_head.epochs(0.002, sampled, n_epochs=1) for sampled in (False, True)]
+    assert [row["train artists x users"] for row in rows] == ["259 x 720"] * 2
+    assert rows[0]["users scored per batch"] == "every user" and "drawn" in rows[1]["users scored per batch"]
+    assert all(float(row["seconds per epoch"]) > 0 for row in rows)

@@ -98,8 +98,8 @@ def test_a_training_killed_after_an_epoch_resumes_and_ends_with_the_same_model(t
     original_save = Checkpoints.save
     saved = []
 
-    def save_then_die(self, model, state, improved):
-        original_save(self, model, state, improved)
+    def save_then_die(self, model, state, improved, slots=None):
+        original_save(self, model, state, improved, slots)
         saved.append(state.epoch)
         if len(saved) == 2:
             raise KeyboardInterrupt("killed after the second epoch")

@@ -6,7 +6,7 @@ trained with cross-entropy. Here the classes are the candidate artists and the
 "labels" are soft: each train artist's co-listening distribution over the candidates.
 The same tower with the ``listeners`` head ends in one sigmoid per user instead,
 trained with binary cross-entropy on each train artist's listeners (see
-``artistrec.methods.listeners``).
+``artistrec.methods.listeners``), on sampled users per batch (``artistrec.listener_head``).
 
 Training is deterministic (seeded, op determinism on) and resumable: after every
 epoch the full model with its optimizer state is checkpointed, so a killed run
@@ -17,15 +17,17 @@ uninterrupted one.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import logging
 import math
 import os
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -82,6 +84,31 @@ class TrainSettings:
     patience: int = 6
     seed: int = 0
     require_gpu: bool = False
+
+
+class SampledEpochs(Protocol):
+    """Epochs that score sampled outputs (``listener_head.SampledTraining``): one call per epoch, and the
+    state of their own optimizer (``slots``), checkpointed beside the model.
+    """
+
+    def __call__(self, epoch: int) -> dict[str, float]: ...
+
+    def slots(self) -> dict[str, np.ndarray]: ...
+
+
+class SampledHead(Protocol):
+    """How to train a head on sampled outputs (``listener_head.SampledListeners``)."""
+
+    sampling: Any
+
+    def epochs(
+        self,
+        model: keras.Model,
+        train: tuple[np.ndarray, sp.csr_matrix],
+        valid: tuple[np.ndarray, sp.csr_matrix],
+        settings: TrainSettings,
+        slots: dict[str, np.ndarray] | None,
+    ) -> SampledEpochs: ...
 
 
 def describe_device(require_gpu: bool) -> str:
@@ -198,9 +225,9 @@ class TrainState:
     history: list[dict[str, float]] = field(default_factory=list)
 
 
-def fingerprint(settings: TrainSettings, head: str, *arrays: np.ndarray | sp.csr_matrix) -> str:
+def fingerprint(settings: dict[str, Any], head: str, *arrays: np.ndarray | sp.csr_matrix) -> str:
     """Hash of the settings, head and training data; a checkpoint from other inputs is not resumed."""
-    digest = hashlib.sha256(json.dumps({**asdict(settings), "head": head}, sort_keys=True).encode())
+    digest = hashlib.sha256(json.dumps({**settings, "head": head}, sort_keys=True).encode())
     for array in arrays:
         parts = (array.data, array.indices, array.indptr) if sp.issparse(array) else (array,)
         for part in parts:
@@ -225,6 +252,14 @@ class Checkpoints:
     def best_file(self, epoch: int) -> Path:
         return self.folder / f"best-{epoch}.weights.h5"
 
+    def slots_file(self, epoch: int) -> Path:
+        return self.folder / f"slots-{epoch}.npz"
+
+    def slots(self, state: TrainState) -> dict[str, np.ndarray] | None:
+        """The optimizer slots saved beside the model of ``state``'s epoch (``SampledEpochs``), if any."""
+        path = self.slots_file(state.epoch)
+        return io.read_npz(path) if state.epoch >= 0 and path.is_file() else None
+
     def load(self, expected: str) -> TrainState | None:
         if not self.state_file.is_file():
             return None
@@ -241,15 +276,22 @@ class Checkpoints:
             return None
         return state
 
-    def save(self, model: keras.Model, state: TrainState, improved: bool) -> None:
+    def save(
+        self, model: keras.Model, state: TrainState, improved: bool, slots: dict[str, np.ndarray] | None = None
+    ) -> None:
         self.folder.mkdir(parents=True, exist_ok=True)
+        if slots is not None:
+            io.write_npz(self.slots_file(state.epoch), **slots)
         with io.atomic_path(self.model_file(state.epoch)) as tmp:
             model.save(tmp)
         if improved:
             with io.atomic_path(self.best_file(state.epoch)) as tmp:
                 model.save_weights(tmp)
         io.write_json(self.state_file, asdict(state))
-        keep = {self.model_file(state.epoch).name, self.best_file(state.best_epoch).name, self.state_file.name}
+        keep = {
+            *(self.model_file(state.epoch).name, self.slots_file(state.epoch).name),
+            *(self.best_file(state.best_epoch).name, self.state_file.name),
+        }
         for stale in self.folder.iterdir():
             if stale.name not in keep and not stale.name.startswith("."):
                 stale.unlink()
@@ -312,6 +354,22 @@ def fit_epoch(
     }
 
 
+def epochs_of(
+    model: keras.Model,
+    train: tuple[np.ndarray, sp.csr_matrix],
+    valid: tuple[np.ndarray, sp.csr_matrix],
+    settings: TrainSettings,
+    sampled: SampledHead | None,
+    slots: dict[str, np.ndarray] | None,
+) -> Callable[[int], dict[str, float]]:
+    """One call per epoch: ``fit_epoch`` over every output, or ``sampled``'s epochs (resumed with ``slots``)."""
+    if sampled is not None:
+        return sampled.epochs(model, train, valid, settings, slots)
+    x_valid, y_valid = valid
+    batches = TargetBatches(x_valid, y_valid, np.arange(x_valid.shape[0]), settings.batch_size)
+    return functools.partial(fit_epoch, model, *train, batches if x_valid.shape[0] else None, settings)
+
+
 def training_data(
     train_inputs: np.ndarray,
     train_targets: sp.csr_matrix,
@@ -344,32 +402,33 @@ def train(
     settings: TrainSettings,
     checkpoint_folder: Path,
     head: str = "candidates",
+    sampled: SampledHead | None = None,
 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Train with early stopping on the valid loss; return the best model and the history.
 
     ``head`` (a key of ``HEADS``) says what the targets' columns are: candidates
     (rows are co-listening distributions) or users (rows are binary listeners).
+    ``sampled`` trains the last layer on sampled outputs (``listener_head``) instead of all of them.
     """
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()
     log.info("training on %s", describe_device(settings.require_gpu))
     x_train, y_train, x_valid, y_valid = training_data(train_inputs, train_targets, valid_inputs, valid_targets, head)
     checkpoints = Checkpoints(checkpoint_folder)
-    expected = fingerprint(settings, head, x_train, y_train, x_valid, y_valid)
+    options = asdict(settings) | ({} if sampled is None else {"sampling": repr(sampled.sampling)})
+    expected = fingerprint(options, head, x_train, y_train, x_valid, y_valid)
     model, state = start_or_resume(checkpoints, expected, x_train, y_train.shape[1], settings, head)
-    valid = (
-        TargetBatches(x_valid, y_valid, np.arange(x_valid.shape[0]), settings.batch_size) if x_valid.shape[0] else None
-    )
+    fit = epochs_of(model, (x_train, y_train), (x_valid, y_valid), settings, sampled, checkpoints.slots(state))
     monitor = "val_loss" if x_valid.shape[0] else "loss"
     while state.epoch + 1 < settings.max_epochs and state.epoch - state.best_epoch < settings.patience:
         epoch = state.epoch + 1
-        row = fit_epoch(model, x_train, y_train, valid, settings, epoch)
+        row = fit(epoch)
         state.history.append(row)
         state.epoch = epoch
         improved = row[monitor] < state.best_val_loss
         if improved:
             state.best_epoch, state.best_val_loss = epoch, row[monitor]
-        checkpoints.save(model, state, improved)
+        checkpoints.save(model, state, improved, fit.slots() if sampled is not None else None)
         log.log(
             DETAIL,
             "epoch %d/%d loss=%.5f val_loss=%.5f %.1fs%s",

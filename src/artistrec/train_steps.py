@@ -13,6 +13,7 @@ import scipy.sparse as sp
 from artistrec import io
 from artistrec.features import stack_vectors
 from artistrec.layout import SPLIT_PARTS, RunFolder
+from artistrec.listener_head import SampledListeners, Sampling
 from artistrec.matrices import listeners, positions
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
@@ -39,11 +40,13 @@ class Training:
     history_out: str
     inputs_out: str
     checkpoint_folder: str
+    output_layer: dict[str, Any] | None = None
 
     @classmethod
     def of_job(cls, job: Any) -> Training:
         """From a training rule's ``snakemake`` object (inputs ``svd`` and the split parts; outputs
-        ``model``, ``history``, ``inputs``; params ``sources``, ``settings``, ``checkpoints``).
+        ``model``, ``history``, ``inputs``; params ``sources``, ``settings``, ``checkpoints``, and
+        for the listener network ``output_layer``).
         """
         return cls(
             svd_files=list(job.input.svd),
@@ -54,6 +57,7 @@ class Training:
             history_out=job.output.history,
             inputs_out=job.output.inputs,
             checkpoint_folder=job.params.checkpoints,
+            output_layer=dict(job.params.get("output_layer") or {}) or None,
         )
 
 
@@ -65,17 +69,28 @@ def train_step(training: Training, targets_file: str, valid_targets_file: str) -
 
 def train_listeners_step(training: Training, interactions_file: str) -> None:
     """Train the listener network: the default tower with one sigmoid per user of the listening table,
-    learning which users listen to each train artist (early stopping on the valid artists' listeners).
+    learning which users listen to each train artist (early stopping on the valid artists' listeners);
+    each batch scores the users ``output_layer`` samples (``listener_head``).
     """
     parts = read_split(training.split_files)
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    fit_and_save(
-        training, {part: listen[positions(parts[part], artist_ids)] for part in ("train", "valid")}, "listeners"
+    targets = {part: listen[positions(parts[part], artist_ids)] for part in ("train", "valid")}
+    if training.output_layer is None:
+        raise ValueError("rule train_listeners passes params.output_layer (the config's listeners: section)")
+    sampling = Sampling(**training.output_layer)
+    log.info(
+        "%d users; %d drawn and up to %d listeners scored per artist per batch",
+        listen.shape[1],
+        sampling.negatives,
+        sampling.positives,
     )
+    fit_and_save(training, targets, "listeners", SampledListeners(sampling))
 
 
-def fit_and_save(training: Training, targets: dict[str, sp.csr_matrix], head: str) -> None:
+def fit_and_save(
+    training: Training, targets: dict[str, sp.csr_matrix], head: str, sampled: SampledListeners | None = None
+) -> None:
     """Train on the train artists' ``targets`` (early stopping on the valid ones'); write model, history
     and ``inputs.json`` (the input sources and their SVD files, in input order).
     """
@@ -88,6 +103,7 @@ def fit_and_save(training: Training, targets: dict[str, sp.csr_matrix], head: st
         TrainSettings(**training.settings),
         Path(training.checkpoint_folder),
         head,
+        sampled,
     )
     with io.atomic_path(training.history_out) as tmp:
         history_table(history).to_csv(tmp, index=False)

@@ -111,7 +111,11 @@ def plan(dataset):
 def training_params(dataset, name):
     """A network's training settings and input sources, as its train rule gets them."""
     if name == "listeners":
-        return {"settings": settings("model"), "sources": sources(dataset)}
+        return {
+            "settings": settings("model"),
+            "sources": sources(dataset),
+            "output_layer": settings("listeners"),
+        }
     trained = variants.variant_settings(config, dataset, name)
     return {
         "settings": dict(sorted(trained.model.items())),

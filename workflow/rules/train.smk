@@ -60,6 +60,9 @@ rule train_listeners:
         sources=lambda wildcards: training_params(wildcards.dataset, "listeners")[
             "sources"
         ],
+        output_layer=lambda wildcards: training_params(wildcards.dataset, "listeners")[
+            "output_layer"
+        ],
         checkpoints=lambda wildcards: RunFolder.of(
             wildcards.dataset, wildcards.seed
         ).checkpoints("listeners"),
