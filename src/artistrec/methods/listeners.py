@@ -29,6 +29,7 @@ import scipy.sparse as sp
 from artistrec.matrices import positions
 from artistrec.methods.base import OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.neighbours import CHUNK_ELEMENTS
+from artistrec.tuning import coordinate_search
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
@@ -205,8 +206,13 @@ class NetworkListeners(ServableMethod):
         return -np.expm1(-scores.astype(np.float64))
 
 
+# content_knn_listeners tunes its scale, then k, then power, then k again (``coordinate_search``),
+# from the content kNN's own k and power: each setting is a noisy-OR over every user.
+LISTENER_AXES_ORDER = (2, 0, 1, 0)
+
+
 class ContentKnnListeners(OneRowMethod):
-    """The content neighbours' listeners as the likely listeners (k, power and scale tuned on valid)."""
+    """The content neighbours' listeners as the likely listeners (k, power and scale tuned on valid, one at a time)."""
 
     name = "content_knn_listeners"
     kind = "baseline"
@@ -230,12 +236,16 @@ class ContentKnnListeners(OneRowMethod):
             )
 
         valid_neighbours = context.content_neighbours("valid", max(settings["knn_k"]))
-        grid = [
-            (k, p, s) for k in settings["knn_k"] for p in settings["knn_power"] for s in settings["listener_scales"]
-        ]
-        by_setting = context.valid_map((setting, scored("valid", *setting, valid_neighbours)) for setting in grid)
-        k, power, scale = max(by_setting, key=lambda kps: (by_setting[kps]["map@10"], -kps[0], -kps[1], -kps[2]))
+        axes = (settings["knn_k"], settings["knn_power"], settings["listener_scales"])
+        start = (context.knn["k"], context.knn["power"], settings["listener_scales"][0])
+        (k, power, scale), by_setting = coordinate_search(
+            axes,
+            start,
+            LISTENER_AXES_ORDER,
+            lambda grid: context.valid_map((setting, scored("valid", *setting, valid_neighbours)) for setting in grid),
+        )
         tuning = {"k": k, "power": power, "scale": scale, "valid_map@10": by_setting[(k, power, scale)]["map@10"]}
+        tuning["settings_scored"] = len(by_setting)
         log.info("content_knn_listeners: %d neighbours, similarity ** %g, scale %g (tuned on valid)", k, power, scale)
         valid = scored("valid", k, power, scale, valid_neighbours)
         return Scored(
