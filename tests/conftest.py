@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -19,6 +21,28 @@ TEST_CONFIG = REPO / "tests" / "config.yaml"
 MAIN_SEED = 42  # split.seed of config.yaml: the main run
 # Subprocess limits only catch hangs: a slow or loaded machine makes the suite slower, never red.
 HANG_LIMIT = float(os.environ.get("ARTISTREC_TEST_HANG_LIMIT", 4 * 3600))  # seconds
+
+
+@contextlib.contextmanager
+def killed_after_epochs(monkeypatch: pytest.MonkeyPatch, epochs: int) -> Iterator[list[int]]:
+    """A training killed (KeyboardInterrupt) right after its checkpoint of epoch ``epochs``; yields the
+    epochs it checkpointed. Checkpointing is itself again on leaving.
+    """
+    from artistrec.model import Checkpoints  # TensorFlow: only for the tests that train
+
+    original, saved = Checkpoints.save, []
+
+    def save_then_die(self, model, state, improved, slots=None):
+        original(self, model, state, improved, slots)
+        saved.append(state.epoch)
+        if len(saved) == epochs:
+            raise KeyboardInterrupt(f"killed after epoch {epochs}")
+
+    monkeypatch.setattr(Checkpoints, "save", save_then_die)
+    try:
+        yield saved
+    finally:
+        monkeypatch.setattr(Checkpoints, "save", original)
 
 
 def run_folder(workdir: Path, dataset: str = "demo", seed: int = MAIN_SEED) -> Path:

@@ -3,8 +3,10 @@ import pytest
 import scipy.sparse as sp
 
 from artistrec.listener_head import SampledListeners, Sampling, sampled_loss, sampled_users
-from artistrec.model import Checkpoints, TrainSettings, keras, load_model, save_model, scores, tf, train
+from artistrec.model import TrainSettings, keras, load_model, save_model, scores, tf, train
 from artistrec.vectors import sigmoid
+
+from conftest import killed_after_epochs
 
 SETTINGS = TrainSettings(hidden_units=[16], dropout=0.1, learning_rate=0.01, batch_size=16, max_epochs=30, patience=30)
 
@@ -94,18 +96,9 @@ def test_a_sampled_training_killed_after_an_epoch_resumes_and_ends_with_the_same
     sampled = SampledListeners(Sampling(negatives=10, positives=4))
     settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 4})
     uninterrupted, _ = train(inputs, listens, inputs[:20], listens[:20], settings, tmp_path / "a", "listeners", sampled)
-    original_save, saved = Checkpoints.save, []
-
-    def save_then_die(self, model, state, improved, slots=None):
-        original_save(self, model, state, improved, slots)
-        saved.append(state.epoch)
-        if len(saved) == 2:
-            raise KeyboardInterrupt("killed after the second epoch")
-
-    monkeypatch.setattr(Checkpoints, "save", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_after_epochs(monkeypatch, 2) as saved, pytest.raises(KeyboardInterrupt):
         train(inputs, listens, inputs[:20], listens[:20], settings, tmp_path / "b", "listeners", sampled)
-    monkeypatch.setattr(Checkpoints, "save", original_save)
     resumed, _ = train(inputs, listens, inputs[:20], listens[:20], settings, tmp_path / "b", "listeners", sampled)
+    assert saved == [0, 1]
     for ours, theirs in zip(resumed.get_weights(), uninterrupted.get_weights()):
         assert np.array_equal(ours, theirs)

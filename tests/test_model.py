@@ -9,10 +9,10 @@ import yaml
 from artistrec import io
 from artistrec.errors import InputError
 from artistrec.methods.popularity import with_fallback
-from artistrec.model import Checkpoints, TrainSettings, hidden_representation, load_model, scores, train
+from artistrec.model import TrainSettings, hidden_representation, load_model, scores, train
 from artistrec.vectors import normalise_rows, probabilities, sigmoid
 
-from conftest import REPO, run_folder
+from conftest import REPO, killed_after_epochs, run_folder
 
 SETTINGS = TrainSettings(hidden_units=[16], dropout=0.1, learning_rate=0.01, batch_size=16, max_epochs=6, patience=6)
 
@@ -95,19 +95,8 @@ def test_a_training_killed_after_an_epoch_resumes_and_ends_with_the_same_model(t
     valid_inputs, valid_targets, _ = clustered_case(10, seed=1)
     uninterrupted, full_history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path / "a")
 
-    original_save = Checkpoints.save
-    saved = []
-
-    def save_then_die(self, model, state, improved, slots=None):
-        original_save(self, model, state, improved, slots)
-        saved.append(state.epoch)
-        if len(saved) == 2:
-            raise KeyboardInterrupt("killed after the second epoch")
-
-    monkeypatch.setattr(Checkpoints, "save", save_then_die)
-    with pytest.raises(KeyboardInterrupt):
+    with killed_after_epochs(monkeypatch, 2) as saved, pytest.raises(KeyboardInterrupt):
         train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path / "b")
-    monkeypatch.setattr(Checkpoints, "save", original_save)
     resumed, history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path / "b")
 
     assert saved == [0, 1]
