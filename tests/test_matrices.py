@@ -1,6 +1,7 @@
 import numpy as np
 import pandas as pd
 
+from artistrec.ingest import merge_duplicates, pair_codes
 from artistrec.matrices import listeners, positions, source_users, unique_ids
 
 
@@ -27,3 +28,16 @@ def test_a_user_keyed_source_becomes_artists_by_users_in_the_listening_users_ord
     users = source_users(taggers, interactions, artist_ids)
     assert users.shape == listeners(interactions, artist_ids).shape  # columns: users 3, 7, 9
     assert users.toarray().tolist() == [[0, 0, 1], [1, 1, 0], [0, 0, 0]]
+
+
+def test_unique_listening_pairs_are_only_sorted_and_repeated_ones_summed_into_the_same_canonical_table():
+    rng = np.random.default_rng(0)
+    pairs = pd.DataFrame(
+        {"user_id": rng.integers(0, 50, 400), "artist_id": rng.integers(0, 30, 400), "weight": rng.random(400)}
+    )
+    unique = pairs.drop_duplicates(["user_id", "artist_id"]).sample(frac=1, random_state=1)
+    repeated = pd.concat([unique, unique.assign(weight=0.0)]).sample(frac=1, random_state=2)
+    expected = unique.sort_values(["user_id", "artist_id"]).reset_index(drop=True)
+    pd.testing.assert_frame_equal(merge_duplicates(unique, ["user_id", "artist_id"], "u.csv"), expected)
+    pd.testing.assert_frame_equal(merge_duplicates(repeated, ["user_id", "artist_id"], "u.csv"), expected)
+    assert pair_codes(np.array([1, 2]), np.array([-1, 0])) is None  # not codable: pandas merges them
