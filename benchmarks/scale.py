@@ -13,6 +13,7 @@ those files.
     python benchmarks/scale.py run 0.1            # one size (a fraction of Last.fm-360K)
     python benchmarks/scale.py run 0.1 0.3 1.0    # several, one after the other
     python benchmarks/scale.py table              # the tables from every measured size
+    python benchmarks/scale.py table --write docs/performance.md   # ... and into the docs
 
 Training is capped at ``--max-epochs`` (2 by default): the scale runs measure the
 cost of an epoch, not a trained model.
@@ -117,6 +118,8 @@ def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo"
                 epochs[network] = [float(row["seconds"]) for row in csv.DictReader(handle)]
     return {
         "fraction": fraction,
+        "measured": time.strftime("%Y-%m-%d"),
+        "commit": commit(),
         "listens": interactions.num_rows,
         "users": len(interactions.column("user_id").unique()),
         "artists": len(interactions.column("artist_id").unique()),
@@ -127,6 +130,15 @@ def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo"
             **read_benchmarks(run / "benchmarks", workdir / "peak_memory"),
         },
     }
+
+
+def commit() -> str:
+    """The repository's commit, with ``+changes`` when the working tree differs from it."""
+    head = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True, text=True)
+    dirty = subprocess.run(
+        ["git", "status", "--porcelain", "--untracked-files=no"], cwd=REPO, capture_output=True, text=True
+    )
+    return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
 
 
 def run_size(fraction: float, max_epochs: int, scratch: Path, keep: bool) -> dict:
@@ -228,9 +240,11 @@ def metric_table(summaries: list[dict], key: str, title: str, scale: float, digi
 def tables(summaries: list[dict]) -> str:
     """The scale tables (Markdown): data sizes, wall time and peak memory per step, training epochs."""
     summaries = sorted(summaries, key=lambda s: s["listens"])
-    lines = ["| size | users | artists | listens | workflow wall time (s) |", "|---|---|---|---|---|"]
+    lines = ["| size | users | artists | listens | workflow wall time (s) | measured | commit |"]
+    lines.append("|---|---|---|---|---|---|---|")
     lines += [
-        f"| {s['fraction']:.0%} | {s['users']:,} | {s['artists']:,} | {s['listens']:,} | {s['wall_s']:.0f} |"
+        f"| {s['fraction']:.0%} | {s['users']:,} | {s['artists']:,} | {s['listens']:,} | {s['wall_s']:.0f} "
+        f"| {s.get('measured', '-')} | {s.get('commit', '-')} |"
         for s in summaries
     ]
     lines += ["", *metric_table(summaries, "s", "wall time (s)", 1.0, 1)]
@@ -252,6 +266,20 @@ def epoch_table(summaries: list[dict]) -> list[str]:
     return lines
 
 
+# The scale tables' place in the docs, rewritten by ``scale.py table --write``.
+TABLES_BEGIN, TABLES_END = "<!-- scale.py table: begin -->", "<!-- scale.py table: end -->"
+
+
+def write_tables(page: Path, text: str) -> None:
+    """Replace what lies between the page's ``TABLES_BEGIN`` and ``TABLES_END`` lines with ``text``."""
+    content = page.read_text(encoding="utf-8")
+    if TABLES_BEGIN not in content or TABLES_END not in content:
+        sys.exit(f"error: {page}: no lines {TABLES_BEGIN} and {TABLES_END} to put the tables between; fix: add them")
+    head, rest = content.split(TABLES_BEGIN, 1)
+    tail = rest.split(TABLES_END, 1)[1]
+    page.write_text(f"{head}{TABLES_BEGIN}\n{text}\n{TABLES_END}{tail}", encoding="utf-8")
+
+
 def load_summaries(root: Path = RESULTS) -> list[dict]:
     return [json.loads(p.read_text(encoding="utf-8")) for p in sorted(root.glob("*/summary.json"))]
 
@@ -264,7 +292,8 @@ def main() -> None:
     run.add_argument("--max-epochs", type=int, default=2, help="training epochs per size (default 2)")
     run.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()), help="where the workflow copies go")
     run.add_argument("--keep", action="store_true", help="keep each workflow copy after its run")
-    commands.add_parser("table", help="print the tables of every measured size")
+    table = commands.add_parser("table", help="print the tables of every measured size")
+    table.add_argument("--write", type=Path, help="also put them into this page (docs/performance.md)")
     args = parser.parse_args()
     if args.command == "run":
         for fraction in args.fractions:
@@ -272,7 +301,10 @@ def main() -> None:
     summaries = load_summaries()
     if not summaries:
         sys.exit(f"no measured size in {RESULTS}; run: python benchmarks/scale.py run 0.1")
-    print(tables(summaries))
+    text = tables(summaries)
+    print(text)
+    if getattr(args, "write", None):
+        write_tables(args.write, text)
 
 
 if __name__ == "__main__":

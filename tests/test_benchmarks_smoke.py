@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
+import pytest
 import yaml
 from snakemake.utils import update_config
 
@@ -77,6 +78,20 @@ def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: 
     assert scale.is_training(scale.step_order([summary])[-1])
     epochs = text.splitlines()[-1].split("|")[1:-1]  # size, the softmax tower's epochs, the listener network's
     assert epochs[0].strip() == "2%" and all(float(cell.split(",")[0]) > 0 for cell in epochs[1:])
+    assert f"| {summary['measured']} | {summary['commit']} |" in text.splitlines()[2]
+
+
+def test_scale_tables_replace_only_their_own_block_of_the_docs_page(tmp_path: Path):
+    page = tmp_path / "performance.md"
+    page.write_text(f"# Performance\nbefore\n{scale.TABLES_BEGIN}\nold tables\n{scale.TABLES_END}\nafter\n")
+    scale.write_tables(page, "| new | tables |")
+    assert (
+        page.read_text()
+        == f"# Performance\nbefore\n{scale.TABLES_BEGIN}\n| new | tables |\n{scale.TABLES_END}\nafter\n"
+    )
+    page.write_text("no markers\n")
+    with pytest.raises(SystemExit, match="no lines"):
+        scale.write_tables(page, "| new |")
 
 
 def test_the_batch_benchmark_scores_copies_of_the_test_artists_and_prints_their_rate(demo_run):
