@@ -9,7 +9,15 @@ from artistrec.methods.blend import blend
 from artistrec.methods.popularity import with_fallback
 from artistrec.methods.user_listening import user_listening_scores, with_user_listening
 from artistrec.metrics import average_precision, bootstrap_interval, method_metrics, ndcg, query_map, rank, relevance
-from artistrec.neighbours import content_knn_scores, nearest_train_artists, neighbour_votes, simplest_first, vote_rows
+from artistrec.neighbours import (
+    VOTES,
+    content_knn_scores,
+    nearest_train_artists,
+    neighbour_votes,
+    tune_neighbours,
+    vote_rows,
+)
+from artistrec.targets import build_targets
 from artistrec.vectors import distribution, normalise_rows, probabilities
 
 
@@ -85,9 +93,28 @@ def test_the_co_listened_vote_rows_are_the_supports_of_the_targets_and_leave_the
     assert targets.toarray().tolist() == [[0.25, 0.0, 0.75], [0.0, 0.0, 0.0]]
 
 
-def test_neighbour_settings_tied_on_map_prefer_the_smaller_k_then_power_then_distribution_votes():
-    tied = [(50, 1.0, "co_listened"), (10, 3.0, "co_listened"), (10, 3.0, "distribution"), (10, 6.0, "distribution")]
-    assert max(tied, key=lambda setting: simplest_first(*setting)) == (10, 3.0, "distribution")
+def test_knn_tuning_searches_each_space_once_and_scores_a_fraction_of_the_grid():
+    rng = np.random.default_rng(0)
+    artist_ids, users = np.arange(70), 50
+    listen = sp.csr_matrix((rng.random((70, users)) < 0.2).astype(np.float32))
+    train, valid, candidates = artist_ids[:50], artist_ids[50:], artist_ids[:12]
+    targets = build_targets(listen, artist_ids, train, candidates)
+    spaces = {3: normalise_rows(rng.normal(size=(70, 3))), 6: normalise_rows(rng.normal(size=(70, 6)))}
+    searched = []
+
+    def search(space):
+        searched.append(space)
+        return nearest_train_artists(spaces[space][50:], spaces[space][:50], 40)
+
+    grid = ([5, 10, 20, 40], [1.0, 3.0], list(VOTES))
+    best, scored = tune_neighbours(listen, artist_ids, valid, candidates, search, [3, 6], targets, grid)
+    assert sorted(searched) == [3, 6]
+    assert scored[best]["map@10"] == max(result["map@10"] for result in scored.values())
+    assert len(scored) < len(spaces) * len(grid[0]) * len(grid[1]) * len(grid[2])
+    # each scored setting's MAP is that setting's own
+    space, k, power, votes = best
+    votes_of_best = neighbour_votes(*search(space), vote_rows(targets, votes), k, power)
+    assert scored[best] == query_map(listen, artist_ids, valid, candidates, [(best, votes_of_best)])[best]
 
 
 def test_neighbours_searched_once_for_the_largest_k_vote_like_a_search_for_each_k():

@@ -65,44 +65,110 @@ def test_probabilities_are_floored_below_certainty_however_many_reasons_add_up()
     assert raised == pytest.approx(np.array([[nl.LOG_MISS_FLOOR]]))
 
 
-def test_neighbour_listeners_are_the_similarity_weighted_share_of_neighbours_each_user_listens_to():
-    train_listen = sp.csr_matrix(np.array([[1, 0], [1, 1], [0, 1]], dtype=np.float32))
+def test_neighbour_shares_are_the_similarity_weighted_votes_of_the_nearest_train_artists():
     nearest = np.array([[0, 1, 2], [2, 1, 0]])
     similarity = np.array([[0.9, 0.3, -0.5], [0.0, 0.0, 0.0]], dtype=np.float32)
-    shares = nl.neighbour_listeners(nearest, similarity, train_listen, k=3, power=1.0, scale=0.5).toarray()
-    # the negative neighbour does not vote; a query without a similar neighbour gets nobody
-    assert shares == pytest.approx(np.array([[0.5 * 1.0, 0.5 * 0.3 / 1.2], [0.0, 0.0]]))
-    sharper = nl.neighbour_listeners(nearest, similarity, train_listen, k=3, power=3.0, scale=1.0).toarray()
+    shares = nl.neighbour_shares(nearest, similarity, 3, k=3, power=1.0).toarray()
+    # the negative neighbour does not vote; a query without a similar neighbour has nobody
+    assert shares == pytest.approx(np.array([[0.9 / 1.2, 0.3 / 1.2, 0.0], [0.0, 0.0, 0.0]]))
+    sharper = nl.neighbour_shares(nearest, similarity, 3, k=3, power=3.0).toarray()
     assert sharper[0, 1] == pytest.approx(0.3**3 / (0.9**3 + 0.3**3))
 
 
-def test_listener_scores_add_the_linked_users_rates_and_do_not_depend_on_the_chunk_size():
+def neighbour_case(seed: int = 0):
+    rng = np.random.default_rng(seed)
+    artist_ids = np.arange(40)
+    listen = sp.csr_matrix((rng.random((40, 30)) < 0.3).astype(np.float32))
+    users = sp.csr_matrix((rng.random((40, 30)) < 0.1).astype(np.float32))
+    train, queries, candidates = artist_ids[:30], artist_ids[30:], artist_ids[:12]
+    nearest = np.argsort(-rng.random((10, 30)), axis=1)
+    similarity = np.sort(rng.random((10, 30)).astype(np.float32), axis=1)[:, ::-1]
+    shares = nl.neighbour_shares(nearest, similarity, 30, k=8, power=2.0)
+    scorer = nl.ListenerScores(listen, artist_ids, candidates, train, users)
+    return scorer, shares, scorer.links_of(queries), listen, artist_ids, candidates, train
+
+
+@pytest.mark.parametrize("scale", [0.1, 1.0])
+def test_neighbour_scores_count_unlikely_unlinked_listeners_by_their_chance_and_the_others_exactly(scale):
+    scorer, shares, links, listen, artist_ids, candidates, train = neighbour_case()
+    chance = (shares @ listen[train] * scale).toarray()
+    rates = nl.linked_listening_rates(scorer.users, listen, train)
+    exact = -nl.with_linked_users(nl.miss_log_probability(chance), links, rates)
+    head = (chance >= nl.HEAD_CHANCE) | (links.toarray() > 0)
+    weight = np.where(head, exact, chance)
+    expected = weight @ nl.candidate_listeners(listen, artist_ids, candidates).toarray().T
+    assert scorer.neighbour_scores(shares, scale, links) == pytest.approx(expected, rel=1e-5, abs=1e-6)
+    # never above the whole noisy-OR, and within HEAD_CHANCE / 2 of it
+    noisy_or = nl.co_listened_scores(-exact, nl.candidate_listeners(listen, artist_ids, candidates))
+    assert (expected <= noisy_or + 1e-6).all()
+    assert expected == pytest.approx(noisy_or, rel=nl.HEAD_CHANCE / 2)
+
+
+def test_neighbour_scores_do_not_depend_on_the_chunk_size(monkeypatch):
+    scorer, shares, links, *_ = neighbour_case(1)
+    whole = scorer.neighbour_scores(shares, 0.3, links)
+    monkeypatch.setattr(nl, "CHUNK_ENTRIES", 20)
+    assert np.array_equal(scorer.neighbour_scores(shares, 0.3, links), whole)
+
+
+class DenseChances:
+    """``ListenerProbabilities`` of a dense queries x users matrix."""
+
+    def __init__(self, matrix):
+        self.matrix = matrix
+
+    def of_users(self, rows, users):
+        return self.matrix[rows][:, users]
+
+    def at(self, queries, users):
+        return self.matrix[queries, users]
+
+
+def listener_case():
     rng = np.random.default_rng(0)
     artist_ids = np.arange(30)
-    listen = sp.csr_matrix((rng.random((30, 12)) < 0.3).astype(np.float32))
-    users = sp.csr_matrix((rng.random((30, 12)) < 0.2).astype(np.float32))
+    listen = sp.csr_matrix((rng.random((30, 40)) < 0.3).astype(np.float32))
+    users = sp.csr_matrix((rng.random((30, 40)) < 0.1).astype(np.float32))
     train, queries, candidates = artist_ids[:20], artist_ids[20:], artist_ids[:8]
-    probability = rng.random((10, 12)).astype(np.float32) * 0.3
+    probability = rng.random((10, 40)).astype(np.float32) * 0.3
+    return listen, users, artist_ids, train, queries, candidates, probability
 
-    def probability_of(rows):
-        return probability[rows]
 
+def test_with_every_user_scored_the_scores_are_the_noisy_or_with_the_linked_users_rates_whatever_the_chunk():
+    listen, users, artist_ids, train, queries, candidates, probability = listener_case()
     scorer = nl.ListenerScores(listen, artist_ids, candidates, train, users)
     links = scorer.links_of(queries)
-    whole = scorer.scores(probability_of, links, queries.shape[0])
-    chunked = nl.ListenerScores(listen, artist_ids, candidates, train, users, chunk_elements=12 * 3).scores(
-        probability_of, links, queries.shape[0]
-    )
-    assert np.array_equal(chunked, whole)  # each query's scores whatever shares its chunk
-    sparse = scorer.scores(lambda rows: sp.csr_matrix(probability[rows]), links, queries.shape[0])
-    assert sparse == pytest.approx(whole, rel=1e-5)
+    whole = scorer.scores(DenseChances(probability), links, queries.shape[0])
     rates = nl.linked_listening_rates(users, listen, train)
+    linked = nl.with_linked_users(nl.miss_log_probability(probability), links, rates)
     candidate_listen = nl.candidate_listeners(listen, artist_ids, candidates)
-    linked = nl.with_linked_users(nl.miss_log_probability(probability), users[20:], rates)
-    assert whole == pytest.approx(nl.co_listened_scores(linked, candidate_listen), rel=1e-6)
-    without_users = nl.ListenerScores(listen, artist_ids, candidates, train, None).scores(
-        probability_of, None, queries.shape[0]
+    assert whole == pytest.approx(nl.co_listened_scores(linked, candidate_listen), rel=1e-5)
+    chunked = nl.ListenerScores(listen, artist_ids, candidates, train, users, chunk_elements=40 * 3)
+    assert np.array_equal(chunked.scores(DenseChances(probability), links, queries.shape[0]), whole)
+    without_users = nl.ListenerScores(listen, artist_ids, candidates, train, None)
+    assert without_users.scores(DenseChances(probability), None, queries.shape[0]) == pytest.approx(
+        nl.co_listened_scores(nl.miss_log_probability(probability), candidate_listen), rel=1e-5
     )
-    assert without_users == pytest.approx(
-        nl.co_listened_scores(nl.miss_log_probability(probability), candidate_listen), rel=1e-6
-    )
+
+
+def test_a_draw_of_users_weighted_up_adds_the_linked_users_rates_and_is_unbiased(monkeypatch):
+    listen, users, artist_ids, train, queries, candidates, probability = listener_case()
+    scorer = nl.ListenerScores(listen, artist_ids, candidates, train, users, users_scored=10)
+    assert scorer.scored_users.shape == (10,) and np.array_equal(scorer.scored_users, nl.scored_users(40, 10))
+    links = scorer.links_of(queries)
+    rates = nl.linked_listening_rates(users, listen, train)
+    exact = -nl.with_linked_users(nl.miss_log_probability(probability), links, rates)
+    drawn = np.zeros(40)
+    drawn[scorer.scored_users] = 40 / 10
+    alone = -nl.miss_log_probability(probability)
+    weight = alone * drawn + exact - alone  # the rates only where a user is linked
+    candidate_listen = nl.candidate_listeners(listen, artist_ids, candidates).toarray()
+    got = scorer.scores(DenseChances(probability), links, queries.shape[0])
+    assert got == pytest.approx(weight @ candidate_listen.T, rel=1e-5, abs=1e-6)
+    # over many draws, the mean is the noisy-OR over every user
+    draws = []
+    for seed in range(2000):
+        monkeypatch.setattr(nl, "USER_DRAW_SEED", seed)
+        drawing = nl.ListenerScores(listen, artist_ids, candidates, train, users, users_scored=10)
+        draws.append(drawing.scores(DenseChances(probability), links, queries.shape[0]))
+    assert np.mean(draws, axis=0) == pytest.approx(exact @ candidate_listen.T, rel=0.05)

@@ -51,6 +51,7 @@ def run_record(context: Context, metrics: dict[str, Any], split_seed: int, keys:
         "plan": context.plan.as_params(),
         "methods": list(metrics["methods"]),
         "served_method": served_method(context, metrics),
+        "listener_users": context.settings["listener_users"],
         "inputs": {
             "interactions": relative(inputs.interactions),
             "candidates": relative(inputs.candidates),

@@ -493,8 +493,12 @@ def hidden_representation(model: keras.Model, inputs: np.ndarray, batch_size: in
     An artist without side information gets the zero vector, not the tower's
     response to a zero input, so it is nobody's neighbour.
     """
-    tower = keras.Model(model.inputs, model.layers[-2].output)
-    return forward(tower, inputs, batch_size) * has_side_information(inputs)[:, None]
+    return forward(tower(model), inputs, batch_size) * has_side_information(inputs)[:, None]
+
+
+def tower(model: keras.Model) -> keras.Model:
+    """``model`` without its output layer: the last hidden layer (the inputs of a linear model)."""
+    return keras.Model(model.inputs, model.layers[-2].output)
 
 
 def scores(model: keras.Model, inputs: np.ndarray, batch_size: int = SCORE_BATCH) -> np.ndarray:

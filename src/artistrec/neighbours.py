@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Callable, Hashable, Iterable, Sequence
 
 import numpy as np
 import scipy.sparse as sp
 
 from artistrec.metrics import query_map, rank
+from artistrec.tuning import coordinate_search
 from artistrec.vectors import content_vectors, has_side_information
 
 # Elements of one chunk of dense (queries x train artists) similarities: 2**25 float32 are 128 MB.
@@ -48,10 +50,6 @@ def nearest_train_artists(queries: Vectors, train: Vectors, k: int) -> tuple[np.
 # What a neighbour votes with: its co-listening distribution over the candidates
 # (the training target), or its co-listened set (1 for every candidate any of its
 # listeners listens to: the ground truth's own definition for a test artist).
-
-# What a neighbour votes with: its co-listening distribution over the candidates
-# (the training target), or its co-listened set (1 for every candidate any of its
-# listeners listens to: the ground truth's own definition for a test artist).
 VOTES = ("distribution", "co_listened")
 
 
@@ -87,36 +85,44 @@ def neighbour_votes(
     return np.asarray((votes @ rows).toarray(), dtype=np.float32)
 
 
+# A kNN's settings: (space, k, power, votes), where a space is one set of vectors (the content kNN's:
+# an SVD size). Tuned one axis at a time (``coordinate_search``) in this order: k, power and votes in
+# the last space, then the space, then k, power and k again; about 23 settings where the content
+# kNN's full grid has 160 (docs/performance.md).
+KNN_AXES_ORDER = (1, 2, 3, 0, 1, 2, 1)
+KnnSetting = tuple[Hashable, int, float, str]
+
+
 def tune_neighbours(
     listen: sp.csr_matrix,
     artist_ids: np.ndarray,
     queries: np.ndarray,
     candidates: np.ndarray,
-    neighbours: tuple[np.ndarray, np.ndarray],
+    search: Callable[[Hashable], tuple[np.ndarray, np.ndarray]],
+    spaces: Sequence[Hashable],
     train_targets: sp.csr_matrix,
-    ks: list[int],
-    powers: list[float],
-    votes: Sequence[str],
-) -> dict[tuple[int, float, str], dict[str, float]]:
-    """MAP@K on ``queries`` of every (k, power, votes), from their ``nearest_train_artists`` for the largest k."""
-    nearest, similarity = neighbours
-    method_scores = (
-        ((k, power, kind), neighbour_votes(nearest, similarity, vote_rows(train_targets, kind), k, power))
-        for kind in votes
-        for k in ks
-        for power in powers
-    )
-    return query_map(listen, artist_ids, queries, candidates, method_scores)  # type: ignore[return-value]
+    grid: tuple[Sequence[int], Sequence[float], Sequence[str]],
+) -> tuple[KnnSetting, dict[KnnSetting, dict[str, float]]]:
+    """The (space, k, power, votes) with the best MAP@10 on ``queries`` that ``KNN_AXES_ORDER`` finds, and
+    every setting it scored.
 
+    ``search(space)`` gives the queries' ``nearest_train_artists`` in a space for the
+    largest k; it runs once per space. ``grid`` is the (ks, powers, votes) tried. The
+    search starts from the last space, the middle k and the first power and votes; an
+    axis's ties go to its earlier value.
+    """
+    searched = functools.cache(search)
+    ks, powers, votes = grid
 
-def simplest_first(k: int, power: float, votes: str) -> tuple[int, float, int]:
-    """Tie-break of neighbour settings with equal MAP@10: the larger key is the smaller k, power, then ``VOTES`` order."""
-    return -k, -power, -VOTES.index(votes)
+    def valid_maps(settings: Iterable[KnnSetting]) -> dict[Hashable, dict[str, float]]:
+        scores = (
+            (setting, neighbour_votes(*searched(setting[0]), vote_rows(train_targets, setting[3]), *setting[1:3]))
+            for setting in settings
+        )
+        return query_map(listen, artist_ids, queries, candidates, scores)
 
-
-def best_setting(by_setting: dict[tuple[int, float, str], dict[str, float]]) -> tuple[int, float, str]:
-    """The (k, power, votes) of ``tune_neighbours`` with the best valid MAP@10; ties to the simplest (``simplest_first``)."""
-    return max(by_setting, key=lambda setting: (by_setting[setting]["map@10"], *simplest_first(*setting)))
+    start = (spaces[-1], ks[len(ks) // 2], powers[0], votes[0])
+    return coordinate_search((spaces, ks, powers, votes), start, KNN_AXES_ORDER, valid_maps)  # type: ignore[return-value]
 
 
 def content_knn_scores(

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from artistrec.features import stack_vectors
-from artistrec.model import hidden_representation, keras, load_model, scores
+from artistrec.model import SCORE_BATCH, forward, hidden_representation, keras, load_model, scores, tower
 from artistrec.variants import input_files
 from artistrec.vectors import content_vectors, probabilities, sigmoid
 
@@ -49,9 +49,10 @@ class TrainedVariant:
         """The softmax over the candidates."""
         return probabilities(scores(self.model, inputs))
 
-    def listener_probabilities_of(self, inputs: np.ndarray) -> np.ndarray:
-        """The listener network's probability that each user listens."""
-        return sigmoid(scores(self.model, inputs))
+    def listener_chances(self, inputs: np.ndarray) -> ListenerChances:
+        """The listener network's chances that users listen to each input row, for whichever users are asked."""
+        weights, bias = self.model.layers[-1].get_weights()
+        return ListenerChances(forward(tower(self.model), inputs), weights, bias)
 
     def probabilities(self, artist_ids: np.ndarray) -> np.ndarray:
         return self.probabilities_of(self.vectors(artist_ids))
@@ -59,6 +60,35 @@ class TrainedVariant:
     def embedding(self, artist_ids: np.ndarray) -> np.ndarray:
         """The last hidden layer for ``artist_ids`` (zero without side information)."""
         return hidden_representation(self.model, self.vectors(artist_ids))
+
+
+@dataclass(frozen=True)
+class ListenerChances:
+    """The listener network's chances (``listeners.ListenerProbabilities``) from its last hidden layer
+    (``hidden``, one row per query) and its output layer: only the asked users' logits are computed.
+
+    Logits are computed on blocks of exactly ``SCORE_BATCH`` queries, as in
+    ``model.forward``, so a query's chances do not depend on the queries beside it.
+    """
+
+    hidden: np.ndarray
+    weights: np.ndarray
+    bias: np.ndarray
+
+    def of_users(self, rows: slice, users: np.ndarray) -> np.ndarray:
+        hidden = self.hidden[rows]
+        weights, bias = self.weights[:, users], self.bias[users]
+        chances = np.empty((hidden.shape[0], users.shape[0]), dtype=np.float32)
+        block = np.zeros((SCORE_BATCH, hidden.shape[1]), dtype=np.float32)
+        for start in range(0, hidden.shape[0], SCORE_BATCH):
+            part = hidden[start : start + SCORE_BATCH]
+            block[: part.shape[0]], block[part.shape[0] :] = part, 0.0
+            chances[start : start + part.shape[0]] = sigmoid(block @ weights + bias)[: part.shape[0]]
+        return chances
+
+    def at(self, queries: np.ndarray, users: np.ndarray) -> np.ndarray:
+        logits = np.einsum("ij,ji->i", self.hidden[queries], self.weights[:, users]) + self.bias[users]
+        return sigmoid(logits.astype(np.float32))
 
 
 def embeddings(variants: list[TrainedVariant], artist_ids: np.ndarray) -> np.ndarray:

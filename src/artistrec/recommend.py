@@ -216,9 +216,9 @@ class ResultsFolder:
             features = io.read_parquet(self.run.dataset.features(self.user_source))
             users = source_users(features, self.interactions, self.run_artists)
         parts = read_split(self.run.split())
-        return nl.ListenerScores(
-            listeners(self.interactions, self.run_artists), self.run_artists, self.candidates, parts["train"], users
-        )
+        listen = listeners(self.interactions, self.run_artists)
+        users_scored = self.record.get("listener_users")  # absent in runs made before users were drawn: all
+        return nl.ListenerScores(listen, self.run_artists, self.candidates, parts["train"], users, users_scored)
 
     def artist_queries(self, artist_id: int) -> Queries:
         """A known artist as the evaluation saw it: its SVD vectors and its linked users."""

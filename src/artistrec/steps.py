@@ -7,6 +7,7 @@ object and call these, so every step can also be run and tested without Snakemak
 from __future__ import annotations
 
 import logging
+from collections.abc import Hashable
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +23,7 @@ from artistrec.errors import InputError
 from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
-from artistrec.neighbours import nearest_train_artists, simplest_first, tune_neighbours
+from artistrec.neighbours import nearest_train_artists, tune_neighbours
 from artistrec.split import all_artists, read_split, split_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
@@ -148,39 +149,38 @@ def tune_knn(
 ) -> None:
     """Choose the content kNN's SVD size, neighbour count, similarity power and votes by MAP@10 on valid artists.
 
-    Artists without side information get popularity order whatever the setting, so
-    they shift every setting alike; ties go to the smaller dim, then
-    ``simplest_first``. The neighbours are searched once per dim, for the largest k.
+    One axis at a time (``tune_neighbours``); ties go to the smaller size, k and
+    power. Artists without side information get popularity order whatever the
+    setting, so they shift every setting alike. The neighbours are searched once
+    per size, for the largest k.
     """
     parts = read_split(split_files)
     chosen = io.read_ids(candidates_file)
     targets = io.read_sparse(targets_file)
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    table = []
-    for dim, files in sorted(knn_svd_files.items()):
-        neighbours = nearest_train_artists(
+
+    def neighbours(dim: Hashable) -> tuple[np.ndarray, np.ndarray]:
+        files = knn_svd_files[dim]  # type: ignore[index]
+        return nearest_train_artists(
             content_vectors([stack_vectors([path], parts["valid"]) for path in files]),
             content_vectors([stack_vectors([path], parts["train"]) for path in files]),
             max(ks),
         )
-        by_setting = tune_neighbours(listen, artist_ids, parts["valid"], chosen, neighbours, targets, ks, powers, votes)
-        for (k, power, kind), result in by_setting.items():
-            table.append({"dim": dim, "k": int(k), "power": float(power), "votes": kind, **result})
-            log.info(
-                "content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", dim, k, power, kind, result["map@10"]
-            )
-    best = max(
-        table, key=lambda row: (row["map@10"], -row["dim"], *simplest_first(row["k"], row["power"], row["votes"]))
+
+    grid = (ks, powers, votes)
+    best, by_setting = tune_neighbours(
+        listen, artist_ids, parts["valid"], chosen, neighbours, sorted(knn_svd_files), targets, grid
     )
-    io.write_json(
-        out,
-        {
-            "chosen": {key: best[key] for key in ("dim", "k", "power", "votes")} | {"valid_map@10": best["map@10"]},
-            "valid": table,
-        },
-    )
-    log.info("chosen: dim %d, k %d, power %g, votes %s", best["dim"], best["k"], best["power"], best["votes"])
+    table = [
+        {"dim": dim, "k": int(k), "power": float(power), "votes": kind, **result}
+        for (dim, k, power, kind), result in by_setting.items()
+    ]
+    for row in table:
+        log.info("content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", *list(row.values())[:4], row["map@10"])
+    keys = ("dim", "k", "power", "votes")
+    io.write_json(out, {"chosen": dict(zip(keys, best)) | {"valid_map@10": by_setting[best]["map@10"]}, "valid": table})
+    log.info("chosen: dim %d, k %d, power %g, votes %s (%d settings scored)", *best, len(table))
 
 
 def clusters(

@@ -182,7 +182,14 @@ class Context:
     @functools.cached_property
     def listening(self) -> ListenerScores:
         """The candidates' listeners and the linked users' listening rates (built once)."""
-        return ListenerScores(self.listen, self.artist_ids, self.candidates, self.parts["train"], self.users)
+        return ListenerScores(
+            self.listen,
+            self.artist_ids,
+            self.candidates,
+            self.parts["train"],
+            self.users,
+            self.settings["listener_users"],
+        )
 
     @functools.cached_property
     def users(self) -> sp.csr_matrix | None:

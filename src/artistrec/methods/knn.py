@@ -11,14 +11,7 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from artistrec.methods.base import OneRowMethod, Scored
-from artistrec.neighbours import (
-    Vectors,
-    best_setting,
-    nearest_train_artists,
-    neighbour_votes,
-    tune_neighbours,
-    vote_rows,
-)
+from artistrec.neighbours import Vectors, nearest_train_artists, neighbour_votes, tune_neighbours, vote_rows
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
@@ -38,24 +31,23 @@ class ContentKnn(OneRowMethod):
 
 def tuned_knn(context: Context, name: str, vectors: dict[str, Vectors]) -> Scored:
     """A kNN over other vectors (``train``, ``valid``, ``test``: dense or sparse rows, compared by dot product):
-    its (k, power, votes) tuned on valid artists over the content kNN's grid, and its votes.
+    its (k, power, votes) tuned on valid artists as the content kNN's (``tune_neighbours``), and its votes.
     """
     settings = context.settings
     neighbours = nearest_train_artists(vectors["valid"], vectors["train"], max(settings["knn_k"]))
-    by_setting = tune_neighbours(
+    (_, k, power, votes), by_setting = tune_neighbours(
         context.listen,
         context.artist_ids,
         context.parts["valid"],
         context.candidates,
-        neighbours,
+        lambda _: neighbours,
+        [name],
         context.targets,
-        settings["knn_k"],
-        settings["knn_power"],
-        settings["knn_votes"],
+        (settings["knn_k"], settings["knn_power"], settings["knn_votes"]),
     )
-    k, power, votes = best_setting(by_setting)
     tuning: dict[str, Any] = {"k": int(k), "power": float(power), "votes": votes}
-    tuning["valid_map@10"] = by_setting[(k, power, votes)]["map@10"]
+    tuning["valid_map@10"] = by_setting[(name, k, power, votes)]["map@10"]
+    tuning["settings_scored"] = len(by_setting)
     log.info("%s: %d neighbours, similarity ** %g, %s votes (tuned on valid)", name, k, power, votes)
     rows = vote_rows(context.targets, votes)
     test_neighbours = nearest_train_artists(vectors["test"], vectors["train"], k)

@@ -10,7 +10,8 @@ the users). The methods differ only in where ``pi`` comes from:
   from its side information (a sigmoid per user, ``model.train`` with
   ``head="listeners"``);
 - ``content_knn_listeners`` (a baseline): the share of the artist's content
-  neighbours each user listens to.
+  neighbours each user listens to (``neighbour_shares``), summed as
+  ``ListenerScores.neighbour_scores`` does.
 
 Both then add, for the artist's own users (its taggers, likers), what those
 users' history says: the share of the train artists they are linked to that they
@@ -19,9 +20,9 @@ also listen to.
 
 from __future__ import annotations
 
+import functools
 import logging
-from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
 import scipy.sparse as sp
@@ -29,6 +30,7 @@ import scipy.sparse as sp
 from artistrec.matrices import positions
 from artistrec.methods.base import OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.neighbours import CHUNK_ELEMENTS
+from artistrec.targets import CHUNK_ENTRIES, row_chunks
 from artistrec.tuning import coordinate_search
 
 if TYPE_CHECKING:
@@ -39,6 +41,10 @@ log = logging.getLogger(__name__)
 # Pseudo-count of the activity group's rate in a user's own linked-listening rate:
 # a user linked to few train artists gets about their group's rate.
 RATE_PRIOR_WEIGHT = 5.0
+
+# In ``ListenerScores.neighbour_scores`` a user whose chance p is below this counts with p, the first
+# term of -log(1 - p) = p + p**2/2 + ...: at most about HEAD_CHANCE / 2 of their weight is left out.
+HEAD_CHANCE = 0.05
 
 # A probability of exactly 1 would make log(1 - pi) infinite.
 MAX_PROBABILITY = 0.999
@@ -96,34 +102,53 @@ def with_linked_users(log_miss: Probabilities, links: sp.csr_matrix, rates: np.n
     return np.maximum(np.asarray(log_miss + linked), LOG_MISS_FLOOR).astype(np.float32)
 
 
-def neighbour_listeners(
-    nearest: np.ndarray, similarity: np.ndarray, train_listen: sp.csr_matrix, k: int, power: float, scale: float
-) -> sp.csr_matrix:
-    """``scale`` times the similarity ** power weighted share of the ``k`` nearest train artists each user listens to.
+def neighbour_shares(nearest: np.ndarray, similarity: np.ndarray, n_train: int, k: int, power: float) -> sp.csr_matrix:
+    """Queries x train artists: the similarity ** power weights of each query's ``k`` nearest, summing to 1.
 
-    ``nearest``/``similarity`` come from ``evaluate.nearest_train_artists``;
-    ``train_listen`` is the train artists x users listening. Sparse: only the
-    neighbours' listeners have a chance; a query without a positively similar
-    neighbour has none.
+    ``nearest``/``similarity`` come from ``evaluate.nearest_train_artists``. A query
+    without a positively similar neighbour has an empty row.
     """
     k = min(k, nearest.shape[1])
     weights = np.clip(similarity[:, :k], 0.0, None) ** power
     totals = weights.sum(axis=1, keepdims=True)
     weights = np.divide(weights, totals, out=np.zeros_like(weights), where=totals > 0)
     voters = np.repeat(np.arange(nearest.shape[0]), k)
-    shares = sp.csr_matrix(
-        (weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], train_listen.shape[0])
-    )
-    return sp.csr_matrix(shares @ train_listen * scale, dtype=np.float32)
+    return sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], n_train))
+
+
+# Seed of the draw of the users the listener network scores (``scored_users``): every step draws the same.
+USER_DRAW_SEED = 0
+
+
+def scored_users(n_users: int, count: int | None) -> np.ndarray:
+    """Positions of the users the listener network scores for every query: all, or a uniform draw of ``count``."""
+    if count is None or count >= n_users:
+        return np.arange(n_users)
+    return np.sort(np.random.default_rng(USER_DRAW_SEED).choice(n_users, count, replace=False))
+
+
+class ListenerProbabilities(Protocol):
+    """A listener network's chances that users listen to queries (user positions in the listening table)."""
+
+    def of_users(self, rows: slice, users: np.ndarray) -> np.ndarray:
+        """The chances of the queries ``rows`` (a slice) for ``users``: rows x users."""
+        ...
+
+    def at(self, queries: np.ndarray, users: np.ndarray) -> np.ndarray:
+        """The chance of each (query, user) pair."""
+        ...
 
 
 class ListenerScores:
     """Candidates scored through listener probabilities (``co_listened_scores``), with each query's
     linked users (its taggers, likers) given their linked-listening rates when there is a user source.
 
-    Dense probabilities (the network's) are made for a chunk of queries at a
-    time (about ``chunk_elements`` of them), so memory does not grow with
-    queries x users; sparse ones (the neighbours') stay sparse throughout.
+    A network's chances are asked for a uniform draw of ``users_scored`` users
+    (``scored_users``; all users when there are fewer), weighted up by the draw's
+    share, and for each query's linked users (``linked_scores``): the cost of a
+    query does not grow with the users. The chances are dense for a chunk
+    of queries at a time (about ``chunk_elements`` of them). The neighbours' chances
+    go through ``neighbour_scores`` over every user.
     """
 
     def __init__(
@@ -133,37 +158,87 @@ class ListenerScores:
         candidates: np.ndarray,
         train_ids: np.ndarray,
         users: sp.csr_matrix | None,
+        users_scored: int | None = None,
         chunk_elements: int = CHUNK_ELEMENTS,
     ) -> None:
         self.artist_ids, self.users = artist_ids, users
         self.candidate_listen = candidate_listeners(listen, artist_ids, candidates)
+        self.train_listen = sp.csr_matrix(listen[positions(train_ids, artist_ids)], dtype=np.float32)
         self.rates = None if users is None else linked_listening_rates(users, listen, positions(train_ids, artist_ids))
-        self.chunk_rows = max(1, chunk_elements // max(1, listen.shape[1]))
+        self.scored_users = scored_users(listen.shape[1], users_scored)
+        self.draw_weight = listen.shape[1] / max(1, self.scored_users.shape[0])
+        self.scored_listen = sp.csr_matrix(sp.csc_matrix(self.candidate_listen)[:, self.scored_users])
+        self.chunk_rows = max(1, chunk_elements // max(1, self.scored_users.shape[0]))
 
-    def scores(
-        self, probability_of: Callable[[slice], Probabilities], links: sp.csr_matrix | None, n_queries: int
-    ) -> np.ndarray:
-        """Scores of ``n_queries`` queries; ``probability_of(rows)`` gives the listener probabilities of
-        the queries ``rows``, ``links`` their linked users (None: no user source).
-        """
+    def scores(self, probabilities: ListenerProbabilities, links: sp.csr_matrix | None, n_queries: int) -> np.ndarray:
+        """Scores of ``n_queries`` queries given a network's ``probabilities`` and their ``links`` (linked
+        users; None: no user source)."""
         scores = np.empty((n_queries, self.candidate_listen.shape[0]), dtype=np.float32)
         for start in range(0, n_queries, self.chunk_rows):
-            rows = slice(start, start + self.chunk_rows)
-            scores[rows] = self.scores_with_links(probability_of(rows), None if links is None else links[rows])
+            rows = slice(start, min(start + self.chunk_rows, n_queries))
+            drawn = miss_log_probability(probabilities.of_users(rows, self.scored_users)) * self.draw_weight
+            scores[rows] = co_listened_scores(drawn, self.scored_listen)
+            if links is not None and self.rates is not None:
+                scores[rows] += self.linked_scores(probabilities, sp.csr_matrix(links[rows]), start)
         return scores
+
+    def linked_scores(self, probabilities: ListenerProbabilities, links: sp.csr_matrix, first: int) -> np.ndarray:
+        """What the linked users of the queries ``first``, ``first + 1``, ... add, drawn or not: their
+        ``-log P(miss)`` with their rates (``with_linked_users``) less without them.
+
+        The draw's weighted sum estimates every user's ``-log(1 - p)`` without bias,
+        so the scores estimate the noisy-OR with the rates, and a linked user only
+        ever raises the candidates they listen to.
+        """
+        linked = sp.coo_matrix(links)
+        chance = sp.csr_matrix(
+            (probabilities.at(linked.row + first, linked.col), (linked.row, linked.col)), shape=links.shape
+        )
+        log_miss = miss_log_probability(chance)
+        return co_listened_scores(with_linked_users(log_miss, links, self.rates) - log_miss, self.candidate_listen)
+
+    @functools.cached_property
+    def co_listen(self) -> np.ndarray:
+        """Train artists x candidates: how many users listen to both (dense: the candidates are few)."""
+        return np.asarray((self.train_listen @ self.candidate_listen.T).toarray(), dtype=np.float32)
+
+    def neighbour_scores(self, shares: sp.csr_matrix, scale: float, links: sp.csr_matrix | None) -> np.ndarray:
+        """Scores of queries whose users' chances are ``scale * shares @ train listening``.
+
+        Every user counts (nothing is drawn), but a user whose chance p is below ``HEAD_CHANCE``
+        and who is not linked to the query counts with p instead of ``-log(1 - p)``.
+        Then the sum over those users is linear in the shares and goes through
+        ``co_listen``; only the others are summed user by user, in chunks of
+        queries of bounded size.
+        """
+        scores = np.asarray(shares @ self.co_listen, dtype=np.float32) * scale
+        reach = shares @ np.diff(self.train_listen.indptr).astype(np.float64)
+        for chunk in row_chunks(reach, CHUNK_ENTRIES):
+            chance = sp.csr_matrix(shares[chunk] @ self.train_listen * scale, dtype=np.float32)
+            chunk_links = None if links is None else links[chunk]
+            scores[chunk] += co_listened_scores(-self.head_excess(chance, chunk_links), self.candidate_listen)
+        return scores
+
+    def head_excess(self, chance: sp.csr_matrix, links: sp.csr_matrix | None) -> sp.csr_matrix:
+        """What ``neighbour_scores`` adds to each user's chance p: ``-log(1 - p) - p`` where p is at least
+        ``HEAD_CHANCE``, and for the users linked to the query what ``with_linked_users`` gives beyond that."""
+        counted = np.where(
+            chance.data >= HEAD_CHANCE, -np.log1p(-np.clip(chance.data, 0.0, MAX_PROBABILITY)), chance.data
+        )
+        excess = sp.csr_matrix((counted - chance.data, chance.indices, chance.indptr), shape=chance.shape, copy=True)
+        excess.eliminate_zeros()  # in place: hence the copy, which leaves ``chance`` whole
+        if links is None or self.rates is None:
+            return excess
+        linked = sp.coo_matrix(links)
+        p = np.asarray(chance[linked.row, linked.col]).ravel()
+        log_miss = np.log1p(-np.clip(p, 0.0, MAX_PROBABILITY)) + np.log1p(-self.rates[linked.col])
+        counted = np.where(p >= HEAD_CHANCE, -np.log1p(-np.clip(p, 0.0, MAX_PROBABILITY)), p)
+        exact = -np.maximum(log_miss, LOG_MISS_FLOOR)
+        return sp.csr_matrix(excess + sp.csr_matrix((exact - counted, (linked.row, linked.col)), shape=chance.shape))
 
     def links_of(self, artist_ids: np.ndarray) -> sp.csr_matrix | None:
         """The linked users of the run's ``artist_ids`` (None without a user source)."""
         return None if self.users is None else sp.csr_matrix(self.users[positions(artist_ids, self.artist_ids)])
-
-    def scores_with_links(self, listener_probability: Probabilities, links: sp.csr_matrix | None) -> np.ndarray:
-        """Scores of queries given their listener probabilities and their linked users (rows over the
-        listening table's users; None: no linked users), such as a new artist's given taggers.
-        """
-        log_miss = miss_log_probability(listener_probability)
-        if links is not None and self.rates is not None:
-            log_miss = with_linked_users(log_miss, links, self.rates)
-        return co_listened_scores(log_miss, self.candidate_listen)
 
 
 def candidate_listeners(listen: sp.csr_matrix, artist_ids: np.ndarray, candidates: np.ndarray) -> sp.csr_matrix:
@@ -195,10 +270,8 @@ class NetworkListeners(ServableMethod):
         return ["listeners"]
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
-        network = scorer.network("listeners")
-        return scorer.listening.scores(
-            lambda rows: network.listener_probabilities_of(queries.inputs[rows]), queries.links, queries.size
-        )
+        chances = scorer.network("listeners").listener_chances(queries.inputs)
+        return scorer.listening.scores(chances, queries.links, queries.size)
 
     @staticmethod
     def chance(scores: np.ndarray) -> np.ndarray:
@@ -222,18 +295,12 @@ class ContentKnnListeners(OneRowMethod):
 
     def score(self, context: Context) -> Scored:
         listened, settings = context.listening, context.settings
-        train_listen = context.listen[positions(context.parts["train"], context.artist_ids)]
 
         def scored(
             part: str, k: int, power: float, scale: float, neighbours: tuple[np.ndarray, np.ndarray]
         ) -> np.ndarray:
-            nearest, similarity = neighbours
-            queries = context.queries(part)
-            return listened.scores(
-                lambda rows: neighbour_listeners(nearest[rows], similarity[rows], train_listen, k, power, scale),
-                queries.links,
-                queries.size,
-            )
+            shares = neighbour_shares(*neighbours, context.parts["train"].shape[0], k, power)
+            return listened.neighbour_scores(shares, scale, context.queries(part).links)
 
         valid_neighbours = context.content_neighbours("valid", max(settings["knn_k"]))
         axes = (settings["knn_k"], settings["knn_power"], settings["listener_scales"])
