@@ -230,11 +230,11 @@ class ListenerScores:
         if links is None or self.rates is None:
             return excess
         linked = sp.coo_matrix(links)
-        p = np.asarray(chance[linked.row, linked.col]).ravel()
-        log_miss = np.log1p(-np.clip(p, 0.0, MAX_PROBABILITY)) + np.log1p(-self.rates[linked.col])
+        p = np.asarray(chance[linked.row, linked.col], dtype=np.float32).ravel()
+        at_links = sp.csr_matrix((p, (linked.row, linked.col)), shape=chance.shape)
+        exact = with_linked_users(miss_log_probability(at_links), links, self.rates)  # log P(miss), linked users
         counted = np.where(p >= HEAD_CHANCE, -np.log1p(-np.clip(p, 0.0, MAX_PROBABILITY)), p)
-        exact = -np.maximum(log_miss, LOG_MISS_FLOOR)
-        return sp.csr_matrix(excess + sp.csr_matrix((exact - counted, (linked.row, linked.col)), shape=chance.shape))
+        return sp.csr_matrix(excess - exact - sp.csr_matrix((counted, (linked.row, linked.col)), shape=chance.shape))
 
     def links_of(self, artist_ids: np.ndarray) -> sp.csr_matrix | None:
         """The linked users of the run's ``artist_ids`` (None without a user source)."""
