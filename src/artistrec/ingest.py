@@ -292,7 +292,8 @@ def merge_duplicates(table: pd.DataFrame, keys: list[str], name: str) -> pd.Data
     pairs = pair_codes(*(table[key].to_numpy() for key in keys))
     if pairs is not None:
         order = np.argsort(pairs, kind="stable")
-        if not (pairs[order][1:] == pairs[order][:-1]).any():
+        ordered = pairs[order]
+        if not (ordered[1:] == ordered[:-1]).any():
             return table[[*keys, "weight"]].iloc[order].reset_index(drop=True)
     n_rows = len(table)
     table = table.drop_duplicates()

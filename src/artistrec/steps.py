@@ -149,8 +149,8 @@ def tune_knn(
 ) -> None:
     """Choose the content kNN's SVD size, neighbour count, similarity power and votes by MAP@10 on valid artists.
 
-    One axis at a time (``tune_neighbours``); ties go to the smaller size, k and
-    power. Artists without side information get popularity order whatever the
+    One axis at a time (``tune_neighbours``); ties go to the smaller size and to the
+    k, power and votes listed first in the config. Artists without side information get popularity order whatever the
     setting, so they shift every setting alike. The neighbours are searched once
     per size, for the largest k.
     """
@@ -176,8 +176,8 @@ def tune_knn(
         {"dim": dim, "k": int(k), "power": float(power), "votes": kind, **result}
         for (dim, k, power, kind), result in by_setting.items()
     ]
-    for row in table:
-        log.info("content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", *list(row.values())[:4], row["map@10"])
+    for (dim, k, power, kind), result in by_setting.items():
+        log.info("content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", dim, k, power, kind, result["map@10"])
     keys = ("dim", "k", "power", "votes")
     io.write_json(out, {"chosen": dict(zip(keys, best)) | {"valid_map@10": by_setting[best]["map@10"]}, "valid": table})
     log.info("chosen: dim %d, k %d, power %g, votes %s (%d settings scored)", *best, len(table))

@@ -162,9 +162,10 @@ class ListenerScores:
         chunk_elements: int = CHUNK_ELEMENTS,
     ) -> None:
         self.artist_ids, self.users = artist_ids, users
+        train_rows = positions(train_ids, artist_ids)
         self.candidate_listen = candidate_listeners(listen, artist_ids, candidates)
-        self.train_listen = sp.csr_matrix(listen[positions(train_ids, artist_ids)], dtype=np.float32)
-        self.rates = None if users is None else linked_listening_rates(users, listen, positions(train_ids, artist_ids))
+        self.train_listen = sp.csr_matrix(listen[train_rows], dtype=np.float32)
+        self.rates = None if users is None else linked_listening_rates(users, listen, train_rows)
         self.scored_users = scored_users(listen.shape[1], users_scored)
         self.draw_weight = listen.shape[1] / max(1, self.scored_users.shape[0])
         self.scored_listen = sp.csr_matrix(sp.csc_matrix(self.candidate_listen)[:, self.scored_users])
