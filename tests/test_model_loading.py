@@ -70,6 +70,7 @@ def test_a_results_folder_whose_candidates_do_not_match_the_model_is_refused(dem
         "bootstrap": 10,
         "seed": 0,
         "listener_users": 1000,
+        "tuning_artists": 1000,
     }
     outputs = {name: str(tmp_path / "out" / name) for name in ("metrics", "table", "recommendations", "record")}
     with pytest.raises(InputError) as raised:

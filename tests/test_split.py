@@ -1,6 +1,6 @@
 import numpy as np
 
-from artistrec.split import split_artists
+from artistrec.split import split_artists, tuning_artists
 
 IDS = np.arange(100, 300, 2)
 
@@ -27,3 +27,12 @@ def test_same_seed_gives_the_same_split_and_another_seed_another():
     other = split_artists(IDS, 0.1, 0.1, seed=6)
     assert np.array_equal(first.test, again.test) and np.array_equal(first.valid, again.valid)
     assert not np.array_equal(first.test, other.test)
+
+
+def test_settings_are_tuned_on_a_fixed_sorted_draw_of_valid_artists_or_on_all_when_there_are_fewer():
+    valid = split_artists(IDS, 0.1, 0.5, seed=0).valid
+    drawn = tuning_artists(valid, 20)
+    assert drawn.shape[0] == 20 and np.isin(drawn, valid).all() and np.all(np.diff(drawn) > 0)
+    assert np.array_equal(drawn, tuning_artists(valid.copy(), 20))  # the same draw in every step
+    assert np.array_equal(tuning_artists(valid, valid.shape[0]), valid)
+    assert np.array_equal(tuning_artists(valid, 10_000), valid)

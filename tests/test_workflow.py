@@ -26,7 +26,7 @@ from artistrec.methods.user_listening import user_listening_scores, with_user_li
 from artistrec.metrics import query_map
 from artistrec.model import load_model, scores
 from artistrec.neighbours import VOTES, content_knn_scores, nearest_train_artists, vote_rows
-from artistrec.split import all_artists, read_split
+from artistrec.split import all_artists, read_split, tuning_artists
 from artistrec.variants import model_inputs
 from artistrec.vectors import content_vectors, has_side_information, sigmoid
 
@@ -106,6 +106,9 @@ def test_model_history_metrics_and_recommendations_are_written(demo_run):
     assert list(history.columns) == ["epoch", "loss", "val_loss", "seconds"] and len(history) >= 1
     metrics = json.loads((demo_run / "metrics.json").read_text())
     assert metrics == json.loads((results / "metrics.json").read_text())
+    valid = io.read_ids(results / "split" / "valid.txt")
+    assert metrics["n_tuning_artists"] == 40 < valid.shape[0]  # tests/config.yaml: settings chosen on a draw
+    assert json.loads((results / "knn.json").read_text())["tuning_artists"] == 40
     assert set(metrics["methods"]) == METHODS
     for subset in ("with_side_information", "without_side_information"):
         assert set(metrics["subsets"][subset]["methods"]) == METHODS
@@ -188,6 +191,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
     settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": user_weights}
     settings |= {"knn_k": ks, "knn_power": powers, "knn_votes": list(VOTES), "listener_scales": scales}
     settings["listener_users"] = 300  # of the demo's 400 users
+    settings["tuning_artists"] = 30  # of the demo's valid artists: every setting is chosen on this draw
     outputs = {"metrics": str(tmp_path / "metrics.json"), "recommendations": str(tmp_path / "test.csv")}
     evaluate_step(
         inputs,
@@ -200,6 +204,8 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
 
     parts = read_split(split_files)
     test, train, artist_ids = parts["test"], parts["train"], all_artists(parts)
+    assert parts["valid"].shape[0] > 30
+    parts["valid"] = tuning_artists(parts["valid"], 30)
 
     def reported_tuning(method):
         return json.loads((tmp_path / "metrics.json").read_text())["tuning"][method]
@@ -350,7 +356,7 @@ def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_
             "network_listeners": False,
         },
     )
-    settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": [1.0]}
+    settings = {"top_k": 20, "bootstrap": 10, "seed": 0, "user_listening_weights": [1.0], "tuning_artists": 40}
     outputs = {name: str(tmp_path / name) for name in ("metrics", "table", "recommendations", "record")}
     with pytest.raises(InputError) as raised:
         evaluate_step(inputs, plan, 42, settings, outputs, DEMO_KEYS)

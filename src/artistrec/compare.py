@@ -33,6 +33,7 @@ RUN_COUNTS = {
     "n_test_artists_without_features": "test artists without side information",
     "n_test_artists_without_ground_truth": "test artists without ground truth",
     "n_candidates": "candidates",
+    "n_tuning_artists": "valid artists settings are tuned on",
 }
 MISSING = "—"
 

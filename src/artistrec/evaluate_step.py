@@ -130,6 +130,7 @@ def metrics_document(
         "n_test_artists_without_features": int((~informed).sum()),
         "n_test_artists_without_ground_truth": int((sizes == 0).sum()),
         "n_candidates": context.n_candidates,
+        "n_tuning_artists": int(context.parts["valid"].shape[0]),
         "user_source": context.plan.user_source,
         "methods": {
             row: method_metrics(hits[row], sizes, top, context.n_candidates, settings["bootstrap"], settings["seed"])

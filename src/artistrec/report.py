@@ -104,7 +104,8 @@ def metrics_html(metrics: dict[str, Any]) -> str:
         f"<p>{metrics['n_test_artists']} test artists, of which "
         f"{metrics['n_test_artists_without_features']} have no side information and "
         f"{metrics['n_test_artists_without_ground_truth']} no ground truth (left out of every metric); "
-        f"{metrics.get('n_candidates', '?')} candidates.</p>"
+        f"{metrics.get('n_candidates', '?')} candidates; settings tuned on "
+        f"{metrics.get('n_tuning_artists', 'all the')} valid artists.</p>"
     )
     return html_page(f"Metrics: {metrics['dataset']}", counts + html_table(shown, classes))
 

@@ -13,6 +13,8 @@ from artistrec.layout import SPLIT_PARTS
 
 FIX = "delete the split folder and run snakemake again, which splits the artists anew"
 
+TUNING_DRAW_SEED = 0  # the draw of valid artists settings are chosen on (``tuning_artists``)
+
 
 @dataclass(frozen=True)
 class Split:
@@ -79,3 +81,15 @@ def _check_covers(split_ids: np.ndarray, listened: np.ndarray, files: dict[str, 
 def all_artists(parts: dict[str, np.ndarray]) -> np.ndarray:
     """Every artist of the split, sorted: the row order of the run's artist matrices."""
     return np.sort(np.concatenate([parts["train"], parts["valid"], parts["test"]]))
+
+
+def tuning_artists(valid: np.ndarray, count: int) -> np.ndarray:
+    """The valid artists a run chooses its settings on: a fixed uniform draw of ``count``, sorted; all when fewer.
+
+    Every tuning (``tune_knn``, each method's, the served method) scores the same draw,
+    so a setting's cost stops growing with the catalogue once it has ``count`` valid artists.
+    """
+    if valid.shape[0] <= count:
+        return valid
+    drawn = np.random.default_rng(TUNING_DRAW_SEED).choice(valid.shape[0], count, replace=False)
+    return valid[np.sort(drawn)]

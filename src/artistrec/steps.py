@@ -24,7 +24,7 @@ from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
 from artistrec.neighbours import nearest_train_artists, tune_neighbours
-from artistrec.split import all_artists, read_split, split_artists
+from artistrec.split import all_artists, read_split, split_artists, tuning_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
 from artistrec.vectors import content_vectors, has_side_information
@@ -145,9 +145,11 @@ def tune_knn(
     ks: list[int],
     powers: list[float],
     votes: list[str],
+    tuning_count: int,
     out: str,
 ) -> None:
-    """Choose the content kNN's SVD size, neighbour count, similarity power and votes by MAP@10 on valid artists.
+    """Choose the content kNN's SVD size, neighbour count, similarity power and votes by MAP@10 on valid artists
+    (``tuning_artists`` of them: ``tuning_count``).
 
     One axis at a time (``tune_neighbours``); ties go to the smaller size and to the
     k, power and votes listed first in the config. Artists without side information get popularity order whatever the
@@ -159,6 +161,7 @@ def tune_knn(
     targets = io.read_sparse(targets_file)
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
+    parts["valid"] = tuning_artists(parts["valid"], tuning_count)
 
     def neighbours(dim: Hashable) -> tuple[np.ndarray, np.ndarray]:
         files = knn_svd_files[dim]  # type: ignore[index]
@@ -179,7 +182,8 @@ def tune_knn(
     for (dim, k, power, kind), result in by_setting.items():
         log.info("content_knn dim %d k %d power %g votes %s: valid MAP@10 %.4f", dim, k, power, kind, result["map@10"])
     keys = ("dim", "k", "power", "votes")
-    io.write_json(out, {"chosen": dict(zip(keys, best)) | {"valid_map@10": by_setting[best]["map@10"]}, "valid": table})
+    chosen = dict(zip(keys, best)) | {"valid_map@10": by_setting[best]["map@10"]}
+    io.write_json(out, {"chosen": chosen, "tuning_artists": int(parts["valid"].shape[0]), "valid": table})
     log.info("chosen: dim %d, k %d, power %g, votes %s (%d settings scored)", *best, len(table))
 
 

@@ -22,6 +22,7 @@ rule tune_knn:
         ks=config["evaluation"]["knn_k"],
         powers=config["evaluation"]["knn_power"],
         votes=config["evaluation"]["knn_votes"],
+        tuning_artists=config["evaluation"]["tuning_artists"],
     script:
         "../scripts/tune_knn.py"
 

@@ -12,6 +12,7 @@ run(
         list(snakemake.params.ks),
         list(snakemake.params.powers),
         list(snakemake.params.votes),
+        snakemake.params.tuning_artists,
         snakemake.output[0],
     ),
 )
