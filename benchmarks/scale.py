@@ -106,8 +106,9 @@ def read_benchmarks(folder: Path, peaks: Path | None = None) -> dict[str, dict[s
     return steps
 
 
-def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo") -> dict:
-    """What one finished run measured: data size, per-step cost, per-epoch training time."""
+def collect(workdir: Path, fraction: float, wall_s: float, code: str, dataset: str = "demo") -> dict:
+    """What one finished run measured: data size, per-step cost, per-epoch training time; ``code``
+    is the ``commit()`` the run's copy of the workflow was made from."""
     data = workdir / "results" / dataset
     run = data / f"split-{MAIN_SEED}"
     interactions = pq.read_table(data / "data" / "interactions.parquet", columns=["user_id", "artist_id"])
@@ -120,7 +121,7 @@ def collect(workdir: Path, fraction: float, wall_s: float, dataset: str = "demo"
     return {
         "fraction": fraction,
         "measured": time.strftime("%Y-%m-%d"),
-        "commit": commit(),
+        "commit": code,
         "listens": interactions.num_rows,
         "users": len(interactions.column("user_id").unique()),
         "artists": len(interactions.column("artist_id").unique()),
@@ -144,6 +145,7 @@ def commit() -> str:
 
 def run_size(fraction: float, max_epochs: int, scratch: Path, keep: bool) -> dict:
     """Run the workflow at one size in a fresh copy under ``scratch``; keep its summary and benchmark files."""
+    code = commit()  # what the copy is made of, whatever the tree holds when the run ends
     workdir = copy_workflow(Path(tempfile.mkdtemp(prefix=f"scale-{fraction:g}-", dir=scratch)) / "wf")
     configfile = workdir / "scale.yaml"
     configfile.write_text(yaml.safe_dump(scale_config(fraction, max_epochs), sort_keys=False), encoding="utf-8")
@@ -163,7 +165,7 @@ def run_size(fraction: float, max_epochs: int, scratch: Path, keep: bool) -> dic
     (out / "snakemake.log").write_text(finished.stdout + finished.stderr, encoding="utf-8")
     if finished.returncode != 0:
         sys.exit(f"size {fraction:g} failed after {wall_s:.0f} s; see {out / 'snakemake.log'} and {workdir}")
-    summary = collect(workdir, fraction, wall_s)
+    summary = collect(workdir, fraction, wall_s, code)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for folder in (workdir / "results" / "demo", workdir / "results" / "demo" / f"split-{MAIN_SEED}"):
         shutil.copytree(folder / "benchmarks", out / "benchmarks", dirs_exist_ok=True)

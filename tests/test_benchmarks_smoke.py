@@ -62,7 +62,7 @@ def test_the_scale_configfile_sets_known_keys_to_last_fm_360k_sizes():
 
 
 def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: Path):
-    summary = scale.collect(demo_run, fraction=0.01, wall_s=1.0)
+    summary = scale.collect(demo_run, fraction=0.01, wall_s=1.0, code=scale.commit())
     assert summary["listens"] == len(read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet"))
     assert {"demo_data", "ingest", "targets", "train_default", "tune_knn", "evaluate"} <= set(summary["steps"])
     assert all(step["s"] > 0 and step["max_rss_mb"] > 0 for step in summary["steps"].values())

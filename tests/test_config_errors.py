@@ -72,6 +72,8 @@ BAD_CONFIGS = [
     ),
     ("unknown dataset", changed("dataset", "lastfm-360k"), "dataset"),
     ("zero candidates", changed("n_candidates", 0), "n_candidates"),
+    ("a word other than all for the candidates", changed("n_candidates", "most"), "n_candidates"),
+    ("no listener minimum", changed("candidates.min_listeners", 0), "candidates.min_listeners"),
     ("zero SVD dim", changed("datasets.lastfm-2k.features.tags.dim", 0), "datasets.lastfm-2k.features.tags.dim"),
     ("empty feature-source list (demo)", changed("datasets.demo.features", {}), "datasets.demo.features"),
     (
@@ -121,6 +123,10 @@ def test_a_bad_config_is_one_line_naming_the_key(config: dict[str, Any], key: st
 
 def test_the_default_config_is_valid():
     validate(copy.deepcopy(DEFAULTS), SCHEMA)
+
+
+def test_every_train_artist_as_candidates_is_a_valid_config():
+    validate(changed("n_candidates", "all"), SCHEMA)
 
 
 def test_a_custom_file_that_does_not_exist_is_named_before_any_job(tmp_path: Path, monkeypatch):

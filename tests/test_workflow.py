@@ -487,3 +487,22 @@ def test_a_custom_dataset_in_the_seeds_schema_runs_end_to_end(demo_run, tmp_path
     assert {"user_listening", "content_knn_user_listening", "network_knn_user_listening"} <= set(metrics["methods"])
     svd = run_folder(workdir, "custom") / "svd"
     assert sorted(str(p.relative_to(svd)) for p in svd.glob("*/*.npz")) == ["likes/log-8.npz", "tags/bm25-8.npz"]
+
+
+def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_method(demo_run, tmp_path):
+    workdir = tmp_path / "all"
+    shutil.copytree(demo_run, workdir, symlinks=True)
+    settings = yaml.safe_load(TEST_CONFIG.read_text())
+    settings["n_candidates"] = "all"
+    settings["candidates"] = {"min_listeners": 2}
+    snakemake(workdir, "--configfile", extra_config(workdir, settings))
+    results = run_folder(workdir)
+    interactions = pd.read_parquet(workdir / "results" / "demo" / "data" / "interactions.parquet")
+    listeners_of = interactions.groupby("artist_id").user_id.nunique()
+    train = io.read_ids(results / "split" / "train.txt")
+    candidates = io.read_ids(results / "candidates.txt")
+    assert set(candidates) == set(train[listeners_of.loc[train].to_numpy() >= 2]) and candidates.shape[0] > 100
+    metrics = json.loads((workdir / "metrics.json").read_text())
+    assert metrics["n_candidates"] == candidates.shape[0] and set(metrics["methods"]) == METHODS
+    recommended = pd.read_csv(results / "recommendations" / "test.csv")
+    assert recommended.candidate_id.isin(candidates).all() and not recommended.candidate_id.isin(candidates[:100]).all()

@@ -22,20 +22,38 @@ def by_popularity(interactions: pd.DataFrame, artist_ids: np.ndarray | None = No
     return counts.iloc[order]
 
 
-def select_candidates(interactions: pd.DataFrame, train: np.ndarray, n_candidates: int) -> np.ndarray:
-    """The ``n_candidates`` train artists with most distinct listeners.
+ALL = "all"  # ``n_candidates: all``: every train artist with enough listeners
+
+
+def select_candidates(
+    interactions: pd.DataFrame, train: np.ndarray, n_candidates: int | str, min_listeners: int = 1
+) -> np.ndarray:
+    """The ``n_candidates`` train artists with most distinct listeners (``ALL``: every one), each
+    with at least ``min_listeners`` of them.
 
     Most popular first, ties broken by the smaller id. This order is the column order
     of the targets and of the model's output.
     """
-    if n_candidates > train.shape[0]:
+    popular = by_popularity(interactions, train)
+    eligible = popular.index.to_numpy()[popular.to_numpy() >= min_listeners]
+    if eligible.shape[0] == 0:
+        raise InputError(
+            "config",
+            "candidates.min_listeners",
+            f"is {min_listeners} but no train artist has that many distinct listeners",
+            f"set it to at most {int(popular.max()) if popular.shape[0] else 1}",
+        )
+    if n_candidates == ALL:
+        return eligible
+    if int(n_candidates) > eligible.shape[0]:
+        enough = f" with at least {min_listeners} listeners" if min_listeners > 1 else ""
         raise InputError(
             "config",
             "n_candidates",
-            f"is {n_candidates} but there are only {train.shape[0]} train artists",
-            f"set n_candidates to at most {train.shape[0]}",
+            f"is {n_candidates} but there are only {eligible.shape[0]} train artists{enough}",
+            f"set n_candidates to at most {eligible.shape[0]}, or to {ALL}",
         )
-    return by_popularity(interactions, train).index.to_numpy()[:n_candidates]
+    return eligible[: int(n_candidates)]
 
 
 def read_candidates(path: str, train: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ import jsonschema
 import pyarrow
 import yaml
 
+from artistrec.candidates import ALL
 from artistrec.datasets import get_dataset
 from artistrec.errors import InputError
 from artistrec.split import split_sizes
@@ -129,7 +130,7 @@ def check_data_limits(config: dict[str, Any]) -> None:
     n_artists, n_keys = bounds
     check_split_size(n_artists, config["split"]["test_fraction"], config["split"]["valid_fraction"])
     n_train, _, _ = split_sizes(n_artists, config["split"]["test_fraction"], config["split"]["valid_fraction"])
-    if config["n_candidates"] > n_train:
+    if config["n_candidates"] != ALL and config["n_candidates"] > n_train:
         raise InputError(
             "config",
             "n_candidates",

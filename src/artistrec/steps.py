@@ -86,8 +86,8 @@ def split(interactions_file: str, test_fraction: float, valid_fraction: float, s
         log.info("%s: %d artists", name, ids.shape[0])
 
 
-def candidates(interactions_file: str, train_file: str, n_candidates: int, out: str) -> None:
-    chosen = select_candidates(io.read_parquet(interactions_file), io.read_ids(train_file), n_candidates)
+def candidates(interactions_file: str, train_file: str, n_candidates: int | str, min_listeners: int, out: str) -> None:
+    chosen = select_candidates(io.read_parquet(interactions_file), io.read_ids(train_file), n_candidates, min_listeners)
     io.write_ids(out, chosen)
     log.info("candidates: the %d most-listened train artists", chosen.shape[0])
 

@@ -31,5 +31,6 @@ rule candidates:
         "../../envs/artistrec.yaml"
     params:
         n_candidates=config["n_candidates"],
+        min_listeners=config["candidates"]["min_listeners"],
     script:
         "../scripts/candidates.py"

@@ -7,6 +7,7 @@ run(
         snakemake.input.interactions,
         snakemake.input.train,
         snakemake.params.n_candidates,
+        snakemake.params.min_listeners,
         snakemake.output[0],
     ),
 )
