@@ -8,7 +8,16 @@ from artistrec.matrices import listeners, source_users
 from artistrec.methods.blend import blend
 from artistrec.methods.popularity import with_fallback
 from artistrec.methods.user_listening import user_listening_scores, with_user_listening
-from artistrec.metrics import average_precision, bootstrap_interval, method_metrics, ndcg, query_map, rank, relevance
+from artistrec.metrics import (
+    average_precision,
+    bootstrap_interval,
+    method_metrics,
+    mostly_long_tail,
+    ndcg,
+    query_map,
+    rank,
+    relevance,
+)
 from artistrec.neighbours import (
     VOTES,
     content_knn_scores,
@@ -56,6 +65,21 @@ def test_relevance_excludes_the_artist_itself_and_counts_artists_without_truth()
     assert hits["m"].tolist() == [[True, False, False], [False, True, False], [False, False, False]]
     metrics = method_metrics(hits["m"], sizes, recommended["m"], 3, resamples=50, seed=0)
     assert metrics["map@1"] == pytest.approx(0.5)  # the artist without truth is left out, not scored 1.0
+
+
+def test_the_long_tail_is_what_lies_beyond_the_most_popular_candidates():
+    # user 1 listens to 10, 40, 50 and 60; user 2 to 20 and 40; candidates in popularity order
+    interactions = pd.DataFrame({"user_id": [1, 1, 1, 1, 2, 2], "artist_id": [10, 40, 50, 60, 20, 40], "weight": 1.0})
+    artist_ids = np.array([10, 20, 40, 50, 60])
+    listen = listeners(interactions, artist_ids)
+    candidates = np.array([40, 50, 60])
+    # 10's candidates co-listened: 40, 50, 60 (two of three beyond the head of 1); 20's: 40 only
+    assert mostly_long_tail(listen, artist_ids, np.array([10, 20]), candidates, head=1).tolist() == [True, False]
+    assert not mostly_long_tail(listen, artist_ids, np.array([10, 20]), candidates, head=3).any()
+    top = np.array([[0, 1, 2], [2, 1, 0]])
+    sizes, hits = relevance(listen, artist_ids, np.array([10, 20]), candidates, {"m": top})
+    metrics = method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0, head=1)
+    assert metrics["long_tail@20"] == pytest.approx(4 / 6)
 
 
 def test_content_knn_votes_with_the_targets_of_similar_train_artists():

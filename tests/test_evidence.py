@@ -57,7 +57,8 @@ def test_the_seeds_summary_aggregates_every_seeds_run(evidence_run: Path):
     network = summary["subsets"]["all"]["network"]["map@10"]
     assert network["values"] == [d["methods"]["network"]["map@10"] for d in per_seed]
     assert network["mean"] == pytest.approx(sum(network["values"]) / 2)
-    assert set(summary["subsets"]) == {"all", "with_side_information", "without_side_information"}
+    assert set(summary["subsets"]) == {"all", "with_side_information", "without_side_information", "long_tail"}
+    assert summary["subsets"]["long_tail"] == {}  # 100 candidates: no long tail beyond the 1,000 most popular
     comparison = summary["comparisons"]["network_knn"]["all"]["map@10"]
     assert methods.kind_of(comparison["baseline"]) == "baseline"
     assert comparison["verdict"] in {"win", "tie", "loss"}

@@ -110,6 +110,7 @@ def test_model_history_metrics_and_recommendations_are_written(demo_run):
     assert metrics["n_tuning_artists"] == 40 < valid.shape[0]  # tests/config.yaml: settings chosen on a draw
     assert json.loads((results / "knn.json").read_text())["tuning_artists"] == 40
     assert set(metrics["methods"]) == METHODS
+    assert metrics["subsets"]["long_tail"] == {"n_test_artists": 0, "methods": {}}  # 100 candidates: no tail
     for subset in ("with_side_information", "without_side_information"):
         assert set(metrics["subsets"][subset]["methods"]) == METHODS
     assert metrics["subsets"]["without_side_information"]["n_test_artists"] > 0
@@ -122,6 +123,7 @@ def test_model_history_metrics_and_recommendations_are_written(demo_run):
             "ndcg@10",
             "recall@20",
             "coverage@20",
+            "long_tail@20",
             "map@10_ci95",
         }
         low, high = values["map@10_ci95"]

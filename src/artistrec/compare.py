@@ -26,6 +26,7 @@ METRIC_LABELS = {
     "ndcg@10": "NDCG@10",
     "recall@20": "Recall@20",
     "coverage@20": "coverage@20",
+    "long_tail@20": "long tail@20",
 }
 INTERVAL_KEY = "map@10_ci95"
 RUN_COUNTS = {

@@ -18,7 +18,7 @@ from artistrec.finish import degenerate_warnings, metrics_markdown
 from artistrec.layout import RunFolder
 from artistrec.methods.context import Context, EvaluationInputs
 from artistrec.methods.popularity import with_fallback
-from artistrec.metrics import method_metrics, rank, relevance, subset_metrics
+from artistrec.metrics import HEAD_CANDIDATES, method_metrics, mostly_long_tail, rank, relevance, subset_metrics
 from artistrec.runner import DETAIL
 
 log = logging.getLogger(__name__)
@@ -123,6 +123,7 @@ def metrics_document(
         int((~informed).sum()),
         int((sizes == 0).sum()),
     )
+    long_tail = mostly_long_tail(context.listen, context.artist_ids, test, context.candidates, HEAD_CANDIDATES)
     return {
         "dataset": context.plan.dataset,
         "split_seed": split_seed,
@@ -138,7 +139,11 @@ def metrics_document(
         },
         "subsets": {
             name: subset_metrics(hits, sizes, mask)
-            for name, mask in (("with_side_information", informed), ("without_side_information", ~informed))
+            for name, mask in (
+                ("with_side_information", informed),
+                ("without_side_information", ~informed),
+                ("long_tail", long_tail),
+            )
         },
         "tuning": context.tuning,
     }

@@ -11,7 +11,7 @@ in chunks of queries, and made dense only over the candidate columns.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable
+from collections.abc import Hashable, Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -21,6 +21,9 @@ from artistrec.matrices import positions
 from artistrec.targets import co_listen_chunks
 
 K_VALUES = (1, 5, 10, 20)
+
+# The long tail: candidates beyond this many most popular (the notebook's whole shelf).
+HEAD_CANDIDATES = 1000
 
 # rank deals each row into this many groups per wanted score.
 GROUPS_PER_K = 4
@@ -59,6 +62,20 @@ def rank(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(candidates, best, axis=1)
 
 
+def ground_truth(
+    listen: sp.csr_matrix, artist_ids: np.ndarray, test: np.ndarray, candidates: np.ndarray
+) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """Per chunk of test artists: their positions in ``test``, their ground-truth sizes, and which
+    candidates are in their ground truth (chunk x candidates, bool)."""
+    test_rows = positions(test, artist_ids)
+    candidate_rows = positions(candidates, artist_ids)
+    has_listeners = np.diff(listen.indptr)[test_rows] > 0
+    for chunk, truth in co_listen_chunks(listen, test_rows, np.arange(artist_ids.shape[0])):
+        # An artist with a listener is co-listened with itself; it is never in its truth.
+        sizes = np.diff(truth.indptr) - has_listeners[chunk]
+        yield chunk, sizes, truth[:, candidate_rows].toarray() > 0
+
+
 def relevance(
     listen: sp.csr_matrix,
     artist_ids: np.ndarray,
@@ -71,21 +88,28 @@ def relevance(
     ``recommended[method]`` holds candidate positions (test artists x K). Returns
     ``sizes`` (test artists,) and ``hits[method]`` (test artists x K, bool).
     """
-    test_rows = positions(test, artist_ids)
-    candidate_rows = positions(candidates, artist_ids)
-    all_rows = np.arange(artist_ids.shape[0])
     sizes = np.zeros(test.shape[0], dtype=np.int64)
     hits = {method: np.zeros(top.shape, dtype=bool) for method, top in recommended.items()}
-    has_listeners = np.diff(listen.indptr)[test_rows] > 0
-    for chunk, truth in co_listen_chunks(listen, test_rows, all_rows):
-        # An artist with a listener is co-listened with itself; it is never in its truth.
-        sizes[chunk] = np.diff(truth.indptr) - has_listeners[chunk]
-        in_truth = truth[:, candidate_rows].toarray() > 0  # chunk x candidates
+    for chunk, chunk_sizes, in_truth in ground_truth(listen, artist_ids, test, candidates):
+        sizes[chunk] = chunk_sizes
         for method, top in recommended.items():
             block = top[chunk]
             is_self = candidates[block] == test[chunk, None]
             hits[method][chunk] = np.take_along_axis(in_truth, block, axis=1) & ~is_self
     return sizes, hits
+
+
+def mostly_long_tail(
+    listen: sp.csr_matrix, artist_ids: np.ndarray, test: np.ndarray, candidates: np.ndarray, head: int
+) -> np.ndarray:
+    """Which test artists have most of their ground truth among the candidates beyond the ``head``
+    most popular (candidates are in popularity order); none when there are no more than ``head``."""
+    mostly = np.zeros(test.shape[0], dtype=bool)
+    if candidates.shape[0] <= head:
+        return mostly
+    for chunk, _, in_truth in ground_truth(listen, artist_ids, test, candidates):
+        mostly[chunk] = 2 * in_truth[:, head:].sum(axis=1) > in_truth.sum(axis=1)
+    return mostly
 
 
 def average_precision(hits: np.ndarray, sizes: np.ndarray, k: int) -> np.ndarray:
@@ -119,15 +143,23 @@ def bootstrap_interval(values: np.ndarray, resamples: int, seed: int) -> list[fl
 
 
 def method_metrics(
-    hits: np.ndarray, sizes: np.ndarray, top: np.ndarray, n_candidates: int, resamples: int, seed: int
+    hits: np.ndarray,
+    sizes: np.ndarray,
+    top: np.ndarray,
+    n_candidates: int,
+    resamples: int,
+    seed: int,
+    head: int = HEAD_CANDIDATES,
 ) -> dict[str, float | list[float]]:
-    """Every metric of one method over the test artists with a non-empty ground truth."""
+    """Every metric of one method over the test artists with a non-empty ground truth; ``long_tail@20``
+    is the share of its top 20 beyond the ``head`` most popular candidates."""
     evaluated = sizes > 0
     hits, sizes, top = hits[evaluated], sizes[evaluated], top[evaluated]
     result: dict[str, float | list[float]] = {**map_at_k(hits, sizes)}
     result["ndcg@10"] = float(ndcg(hits, sizes, 10).mean())
     result["recall@20"] = float((hits[:, :20].sum(axis=1) / sizes).mean())
     result["coverage@20"] = float(np.unique(top[:, :20]).shape[0] / n_candidates)
+    result["long_tail@20"] = float((top[:, :20] >= head).mean()) if top.size else 0.0
     result["map@10_ci95"] = bootstrap_interval(average_precision(hits, sizes, 10), resamples, seed)
     return result
 

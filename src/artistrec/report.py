@@ -80,10 +80,12 @@ def html_table(
 
 
 def metrics_table(metrics: dict[str, Any]) -> pd.DataFrame:
-    """Methods x metrics (floats), plus the MAP@10 95% bootstrap interval as text."""
+    """Methods x metrics (floats), plus the MAP@10 95% bootstrap interval as text; a metric that
+    metrics.json lacks (a run made before it was measured) has no column."""
+    measured = {k: label for k, label in METRIC_LABELS.items() if all(k in v for v in metrics["methods"].values())}
     rows = []
     for method, values in metrics["methods"].items():
-        row = {"method": method, **{label: values[key] for key, label in METRIC_LABELS.items()}}
+        row = {"method": method, **{label: values[key] for key, label in measured.items()}}
         low, high = values[INTERVAL_KEY]
         row["MAP@10 95% interval"] = f"[{low:.4f}, {high:.4f}]"
         rows.append(row)
@@ -93,7 +95,7 @@ def metrics_table(metrics: dict[str, Any]) -> pd.DataFrame:
 def metrics_html(metrics: dict[str, Any]) -> str:
     """The metrics table with each metric's best method in bold."""
     table = metrics_table(metrics)
-    numbers = list(METRIC_LABELS.values())
+    numbers = [label for label in METRIC_LABELS.values() if label in table.columns]
     classes = pd.DataFrame("", index=table.index, columns=table.columns)
     classes[numbers] = "number"
     for column in numbers:

@@ -23,6 +23,7 @@ from artistrec.errors import InputError
 from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
+from artistrec.metrics import HEAD_CANDIDATES
 from artistrec.neighbours import nearest_train_artists, tune_neighbours
 from artistrec.split import all_artists, read_split, split_artists, tuning_artists
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
@@ -210,6 +211,7 @@ SUBSET_TITLES = {
     "all": "All test artists",
     "with_side_information": "Test artists with side information",
     "without_side_information": "Test artists without side information (every method falls back to popularity)",
+    "long_tail": f"Test artists co-listened mostly with candidates beyond the {HEAD_CANDIDATES:,} most popular",
 }
 
 
