@@ -24,9 +24,15 @@ from artistrec.runner import DETAIL
 log = logging.getLogger(__name__)
 
 
-def test_scores(context: Context, rows: list[str]) -> dict[str, np.ndarray]:
-    """Each row's test scores, popularity order for test artists without side information."""
-    return {row: with_fallback(context.result(row).test, context.informed["test"]) for row in rows}
+def test_top(context: Context, rows: list[str], k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
+    """Each row's top ``k`` candidates (positions) per test artist and their scores, popularity order for
+    test artists without side information; one row's fallen-back scores exist at a time."""
+    top = {}
+    for row in rows:
+        scores = with_fallback(context.result(row).test, context.informed["test"])
+        best = rank(scores, k)
+        top[row] = best, np.take_along_axis(scores, best, axis=1)
+    return top
 
 
 def served_method(context: Context, metrics: dict[str, Any]) -> dict[str, Any]:
@@ -82,8 +88,8 @@ def evaluate_step(
     log.info(
         "scoring %d test artists over %d candidates with %d methods", test.shape[0], context.n_candidates, len(enabled)
     )
-    method_scores = test_scores(context, methods.rows(plan))
-    recommended = {row: rank(scores, settings["top_k"]) for row, scores in method_scores.items()}
+    top = test_top(context, methods.rows(plan), settings["top_k"])
+    recommended = {row: best for row, (best, _) in top.items()}
     sizes, hits = relevance(context.listen, context.artist_ids, test, context.candidates, recommended)
     metrics = metrics_document(context, split_seed, sizes, hits, recommended)
     for row, values in metrics["methods"].items():
@@ -102,7 +108,7 @@ def evaluate_step(
     for warning in metrics["warnings"]:
         log.warning(warning)
     with io.atomic_path(outputs["recommendations"]) as tmp:
-        recommendations_table(test, context.candidates, recommended, method_scores).to_csv(tmp, index=False)
+        recommendations_table(test, context.candidates, top).to_csv(tmp, index=False)
     io.write_json(outputs["metrics"], metrics)
     io.write_text(outputs["table"], metrics_markdown(metrics))
     io.write_json(outputs["record"], record)
@@ -150,19 +156,19 @@ def metrics_document(
 
 
 def recommendations_table(
-    test: np.ndarray, candidates: np.ndarray, recommended: dict[str, np.ndarray], method_scores: dict[str, np.ndarray]
+    test: np.ndarray, candidates: np.ndarray, top: dict[str, tuple[np.ndarray, np.ndarray]]
 ) -> pd.DataFrame:
-    """The top lists of every method: ``method, artist_id, rank, candidate_id, score``."""
+    """The top lists of every method (``test_top``): ``method, artist_id, rank, candidate_id, score``."""
     frames = []
-    for method, top in recommended.items():
+    for method, (best, scores) in top.items():
         frames.append(
             pd.DataFrame(
                 {
                     "method": method,
-                    "artist_id": np.repeat(test, top.shape[1]),
-                    "rank": np.tile(np.arange(1, top.shape[1] + 1), test.shape[0]),
-                    "candidate_id": candidates[top].ravel(),
-                    "score": np.take_along_axis(method_scores[method], top, axis=1).ravel(),
+                    "artist_id": np.repeat(test, best.shape[1]),
+                    "rank": np.tile(np.arange(1, best.shape[1] + 1), test.shape[0]),
+                    "candidate_id": candidates[best].ravel(),
+                    "score": scores.ravel(),
                 }
             )
         )
