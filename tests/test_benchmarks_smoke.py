@@ -133,3 +133,15 @@ def test_the_listener_head_benchmark_times_the_full_and_the_sampled_layer_on_lis
     assert [row["train artists x users"] for row in rows] == ["259 x 720"] * 2
     assert rows[0]["users scored per batch"] == "every user" and "drawn" in rows[1]["users scored per batch"]
     assert all(float(row["seconds per epoch"]) > 0 for row in rows)
+
+
+def test_the_softmax_head_benchmark_times_the_full_and_the_sampled_softmax_on_co_listening_of_the_shape_asked():
+    import softmax_head
+
+    inputs, targets = softmax_head.synthetic_co_listening(200, 500, seed=0)
+    assert inputs.shape == (200, softmax_head.INPUT_DIMS) and targets.shape == (200, 500)
+    assert np.allclose(targets.sum(axis=1), 1.0) and targets.getnnz(axis=1).min() >= 1
+    rows = [softmax_head.speed(0.002, sampled, n_epochs=1) for sampled in (False, True)]
+    assert [row["train artists x candidates"] for row in rows] == ["259 x 288"] * 2
+    assert rows[0]["softmax"] == "full" and "drawn per batch" in rows[1]["softmax"]
+    assert all(float(row["seconds per epoch"]) > 0 for row in rows)

@@ -491,12 +491,15 @@ def test_a_custom_dataset_in_the_seeds_schema_runs_end_to_end(demo_run, tmp_path
     assert sorted(str(p.relative_to(svd)) for p in svd.glob("*/*.npz")) == ["likes/log-8.npz", "tags/bm25-8.npz"]
 
 
-def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_method(demo_run, tmp_path):
+def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_method_with_a_sampled_softmax(
+    demo_run, tmp_path
+):
     workdir = tmp_path / "all"
     shutil.copytree(demo_run, workdir, symlinks=True)
     settings = yaml.safe_load(TEST_CONFIG.read_text())
     settings["n_candidates"] = "all"
     settings["candidates"] = {"min_listeners": 2}
+    settings["softmax"] = {"sampled_above": 100, "negatives": 64, "positives": 8}
     snakemake(workdir, "--configfile", extra_config(workdir, settings))
     results = run_folder(workdir)
     interactions = pd.read_parquet(workdir / "results" / "demo" / "data" / "interactions.parquet")
@@ -508,3 +511,5 @@ def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_m
     assert metrics["n_candidates"] == candidates.shape[0] and set(metrics["methods"]) == METHODS
     recommended = pd.read_csv(results / "recommendations" / "test.csv")
     assert recommended.candidate_id.isin(candidates).all() and not recommended.candidate_id.isin(candidates[:100]).all()
+    training = (workdir / "logs" / "demo" / "split-42" / "train_default.log").read_text()
+    assert f"a sampled softmax over {candidates.shape[0]} candidates: 64 drawn" in training

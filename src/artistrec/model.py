@@ -7,6 +7,7 @@ trained with cross-entropy. Here the classes are the candidate artists and the
 The same tower with the ``listeners`` head ends in one sigmoid per user instead,
 trained with binary cross-entropy on each train artist's listeners (see
 ``artistrec.methods.listeners``), on sampled users per batch (``artistrec.listener_head``).
+Over many candidates the softmax is sampled too (``artistrec.softmax_head``).
 
 Training is deterministic (seeded, op determinism on) and resumable: after every
 epoch the full model with its optimizer state is checkpointed, so a killed run
@@ -87,7 +88,7 @@ class TrainSettings:
 
 
 class SampledEpochs(Protocol):
-    """Epochs that score sampled outputs (``listener_head.SampledTraining``): one call per epoch, and the
+    """Epochs that score sampled outputs (``sampled_head.SampledTraining``): one call per epoch, and the
     state of their own optimizer (``slots``), checkpointed beside the model.
     """
 
@@ -97,7 +98,7 @@ class SampledEpochs(Protocol):
 
 
 class SampledHead(Protocol):
-    """How to train a head on sampled outputs (``listener_head.SampledListeners``)."""
+    """How to train a head on sampled outputs (``listener_head.SampledListeners``, ``softmax_head.SampledSoftmax``)."""
 
     sampling: Any
 
@@ -408,7 +409,7 @@ def train(
 
     ``head`` (a key of ``HEADS``) says what the targets' columns are: candidates
     (rows are co-listening distributions) or users (rows are binary listeners).
-    ``sampled`` trains the last layer on sampled outputs (``listener_head``) instead of all of them.
+    ``sampled`` trains the last layer on sampled outputs (``sampled_head``) instead of all of them.
     """
     keras.utils.set_random_seed(settings.seed)
     tf.config.experimental.enable_op_determinism()

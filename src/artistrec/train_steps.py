@@ -17,8 +17,9 @@ from artistrec.listener_head import SampledListeners, Sampling
 from artistrec.matrices import listeners, positions
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
-from artistrec.model import TrainSettings, save_model, train
+from artistrec.model import SampledHead, TrainSettings, save_model, train
 from artistrec.networks import TrainedVariant
+from artistrec.softmax_head import SampledSoftmax
 from artistrec.split import all_artists, read_split
 from artistrec.steps import history_table
 from artistrec.vectors import informed
@@ -46,7 +47,7 @@ class Training:
     def of_job(cls, job: Any) -> Training:
         """From a training rule's ``snakemake`` object (inputs ``svd`` and the split parts; outputs
         ``model``, ``history``, ``inputs``; params ``sources``, ``settings``, ``checkpoints``, and
-        for the listener network ``output_layer``).
+        ``output_layer``: the config's ``listeners:`` or ``softmax:`` section).
         """
         return cls(
             svd_files=list(job.input.svd),
@@ -62,9 +63,28 @@ class Training:
 
 
 def train_step(training: Training, targets_file: str, valid_targets_file: str) -> None:
-    """Train one model variant on the co-listening targets of the train artists."""
+    """Train one model variant on the co-listening targets of the train artists: a full softmax over the
+    candidates, or a sampled one over more than ``output_layer``'s ``sampled_above`` (``softmax_head``).
+    """
     targets = {"train": io.read_sparse(targets_file), "valid": io.read_sparse(valid_targets_file)}
-    fit_and_save(training, targets, "candidates")
+    fit_and_save(training, targets, "candidates", softmax_layer(training.output_layer, targets["train"].shape[1]))
+
+
+def softmax_layer(output_layer: dict[str, Any] | None, n_candidates: int) -> SampledSoftmax | None:
+    """The sampled softmax over ``n_candidates`` when they are more than ``sampled_above``, else None (full)."""
+    if output_layer is None:
+        raise ValueError("rule train passes params.output_layer (the config's softmax: section)")
+    if n_candidates <= output_layer["sampled_above"]:
+        log.info(
+            "a full softmax over %d candidates (softmax.sampled_above %d)", n_candidates, output_layer["sampled_above"]
+        )
+        return None
+    sampling = Sampling(negatives=output_layer["negatives"], positives=output_layer["positives"])
+    log.info(
+        "a sampled softmax over %d candidates: %d drawn and up to %d co-listened scored per artist per batch",
+        *(n_candidates, sampling.negatives, sampling.positives),
+    )
+    return SampledSoftmax(sampling)
 
 
 def train_listeners_step(training: Training, interactions_file: str) -> None:
@@ -89,7 +109,7 @@ def train_listeners_step(training: Training, interactions_file: str) -> None:
 
 
 def fit_and_save(
-    training: Training, targets: dict[str, sp.csr_matrix], head: str, sampled: SampledListeners | None = None
+    training: Training, targets: dict[str, sp.csr_matrix], head: str, sampled: SampledHead | None = None
 ) -> None:
     """Train on the train artists' ``targets`` (early stopping on the valid ones'); write model, history
     and ``inputs.json`` (the input sources and their SVD files, in input order).

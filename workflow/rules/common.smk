@@ -120,6 +120,7 @@ def training_params(dataset, name):
     return {
         "settings": dict(sorted(trained.model.items())),
         "sources": list(trained.features),
+        "output_layer": settings("softmax"),
     }
 
 

@@ -26,6 +26,9 @@ rule train:
         sources=lambda wildcards: training_params(
             wildcards.dataset, wildcards.variant
         )["sources"],
+        output_layer=lambda wildcards: training_params(
+            wildcards.dataset, wildcards.variant
+        )["output_layer"],
         checkpoints=lambda wildcards: RunFolder.of(
             wildcards.dataset, wildcards.seed
         ).checkpoints(wildcards.variant),
