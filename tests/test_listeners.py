@@ -111,6 +111,16 @@ def test_neighbour_scores_do_not_depend_on_the_chunk_size(monkeypatch):
     assert np.array_equal(scorer.neighbour_scores(shares, 0.3, links), whole)
 
 
+def test_neighbour_scores_without_the_whole_co_listening_matrix_are_the_same(monkeypatch):
+    scorer, shares, links, *_ = neighbour_case(1)
+    whole = scorer.neighbour_scores(shares, 0.3, links)
+    monkeypatch.setattr(nl, "CO_LISTEN_BYTES", 0)  # as with many candidates
+    scorer = neighbour_case(1)[0]
+    assert not scorer.co_listen_fits
+    assert scorer.neighbour_scores(shares, 0.3, links) == pytest.approx(whole, rel=1e-5, abs=1e-6)
+    assert "co_listen" not in vars(scorer)  # never built
+
+
 class DenseChances:
     """``ListenerProbabilities`` of a dense queries x users matrix."""
 

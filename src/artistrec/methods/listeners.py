@@ -46,6 +46,10 @@ RATE_PRIOR_WEIGHT = 5.0
 # term of -log(1 - p) = p + p**2/2 + ...: at most about HEAD_CHANCE / 2 of their weight is left out.
 HEAD_CHANCE = 0.05
 
+# ``ListenerScores.co_listen`` (train artists x candidates, float32) is kept whole up to this size; beyond
+# it (many candidates) ``neighbour_scores`` sums every user's chance user by user, chunk by chunk.
+CO_LISTEN_BYTES = 2**30
+
 # A probability of exactly 1 would make log(1 - pi) infinite.
 MAX_PROBABILITY = 0.999
 LOG_MISS_FLOOR = float(np.log1p(-MAX_PROBABILITY))
@@ -200,8 +204,14 @@ class ListenerScores:
 
     @functools.cached_property
     def co_listen(self) -> np.ndarray:
-        """Train artists x candidates: how many users listen to both (dense: the candidates are few)."""
+        """Train artists x candidates: how many users listen to both (dense: asked only when it fits
+        ``CO_LISTEN_BYTES``).
+        """
         return np.asarray((self.train_listen @ self.candidate_listen.T).toarray(), dtype=np.float32)
+
+    @property
+    def co_listen_fits(self) -> bool:
+        return self.train_listen.shape[0] * self.candidate_listen.shape[0] * 4 <= CO_LISTEN_BYTES
 
     def neighbour_scores(self, shares: sp.csr_matrix, scale: float, links: sp.csr_matrix | None) -> np.ndarray:
         """Scores of queries whose users' chances are ``scale * shares @ train listening``.
@@ -209,15 +219,21 @@ class ListenerScores:
         Every user counts (nothing is drawn), but a user whose chance p is below ``HEAD_CHANCE``
         and who is not linked to the query counts with p instead of ``-log(1 - p)``.
         Then the sum over those users is linear in the shares and goes through
-        ``co_listen``; only the others are summed user by user, in chunks of
-        queries of bounded size.
+        ``co_listen`` when it fits; the others (every user, when it does not) are summed
+        user by user, in chunks of queries of bounded size.
         """
-        scores = np.asarray(shares @ self.co_listen, dtype=np.float32) * scale
+        whole = self.co_listen_fits
+        scores = (
+            np.asarray(shares @ self.co_listen, dtype=np.float32) * scale
+            if whole
+            else np.zeros((shares.shape[0], self.candidate_listen.shape[0]), dtype=np.float32)
+        )
         reach = shares @ np.diff(self.train_listen.indptr).astype(np.float64)
         for chunk in row_chunks(reach, CHUNK_ENTRIES):
             chance = sp.csr_matrix(shares[chunk] @ self.train_listen * scale, dtype=np.float32)
             chunk_links = None if links is None else links[chunk]
-            scores[chunk] += co_listened_scores(-self.head_excess(chance, chunk_links), self.candidate_listen)
+            weight = self.head_excess(chance, chunk_links) + (0 if whole else chance)
+            scores[chunk] += co_listened_scores(-weight, self.candidate_listen)
         return scores
 
     def head_excess(self, chance: sp.csr_matrix, links: sp.csr_matrix | None) -> sp.csr_matrix:
