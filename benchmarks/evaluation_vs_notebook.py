@@ -83,7 +83,7 @@ def artistrec_map(
     """
     listen = listeners(interactions, artist_ids)
     top = rank(scores, TOP_K)
-    sizes, hits = relevance(listen, artist_ids, test, candidates, {"scores": top})
+    sizes, hits, _ = relevance(listen, artist_ids, test, candidates, {"scores": top})
     if all_metrics:
         metrics = method_metrics(hits["scores"], sizes, top, candidates.shape[0], resamples=1000, seed=0)
         return {k: float(metrics[f"map@{k}"]) for k in K_VALUES}

@@ -12,7 +12,6 @@ from artistrec.metrics import (
     average_precision,
     bootstrap_interval,
     method_metrics,
-    mostly_long_tail,
     ndcg,
     query_map,
     rank,
@@ -60,7 +59,7 @@ def test_relevance_excludes_the_artist_itself_and_counts_artists_without_truth()
     listen = listeners(interactions, artist_ids)
     candidates = np.array([20, 10, 30])
     recommended = {"m": np.array([[0, 1, 2], [0, 1, 2], [2, 0, 1]])}
-    sizes, hits = relevance(listen, artist_ids, np.array([10, 20, 30]), candidates, recommended)
+    sizes, hits, _ = relevance(listen, artist_ids, np.array([10, 20, 30]), candidates, recommended)
     assert sizes.tolist() == [1, 1, 0]  # 30's only listener listens to nothing else
     assert hits["m"].tolist() == [[True, False, False], [False, True, False], [False, False, False]]
     metrics = method_metrics(hits["m"], sizes, recommended["m"], 3, resamples=50, seed=0)
@@ -73,11 +72,11 @@ def test_the_long_tail_is_what_lies_beyond_the_most_popular_candidates():
     artist_ids = np.array([10, 20, 40, 50, 60])
     listen = listeners(interactions, artist_ids)
     candidates = np.array([40, 50, 60])
-    # 10's candidates co-listened: 40, 50, 60 (two of three beyond the head of 1); 20's: 40 only
-    assert mostly_long_tail(listen, artist_ids, np.array([10, 20]), candidates, head=1).tolist() == [True, False]
-    assert not mostly_long_tail(listen, artist_ids, np.array([10, 20]), candidates, head=3).any()
     top = np.array([[0, 1, 2], [2, 1, 0]])
-    sizes, hits = relevance(listen, artist_ids, np.array([10, 20]), candidates, {"m": top})
+    # 10's candidates co-listened: 40, 50, 60 (two of three beyond the head of 1); 20's: 40 only
+    sizes, hits, long_tail = relevance(listen, artist_ids, np.array([10, 20]), candidates, {"m": top}, head=1)
+    assert long_tail.tolist() == [True, False]
+    assert not relevance(listen, artist_ids, np.array([10, 20]), candidates, {"m": top}, head=3).mostly_long_tail.any()
     metrics = method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0, head=1)
     assert metrics["long_tail@20"] == pytest.approx(4 / 6)
 
@@ -234,6 +233,6 @@ def test_query_map_is_the_map_of_method_metrics():
     listen = listeners(interactions, artist_ids)
     result = query_map(listen, artist_ids, queries, candidates, [("m", scores)])["m"]
     top = rank(scores, 20)
-    sizes, hits = relevance(listen, artist_ids, queries, candidates, {"m": top})
+    sizes, hits, _ = relevance(listen, artist_ids, queries, candidates, {"m": top})
     expected = method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)
     assert result == {k: expected[k] for k in ("map@1", "map@5", "map@10", "map@20")}

@@ -49,7 +49,7 @@ def test_map_equals_ml_metrics_apk_on_the_real_split(lastfm_run: Path):
     scores = np.random.default_rng(0).random((test.shape[0], candidates.shape[0])).astype(np.float32)
     top = rank(scores, 20)
     artist_ids = steps.all_artists(parts)
-    sizes, hits = relevance(listeners(interactions, artist_ids), artist_ids, test, candidates, {"random": top})
+    sizes, hits, _ = relevance(listeners(interactions, artist_ids), artist_ids, test, candidates, {"random": top})
     by_artist = interactions.groupby("artist_id")["user_id"].apply(set)
     by_user = interactions.groupby("user_id")["artist_id"].apply(set)
     expected = {k: [] for k in K_VALUES}

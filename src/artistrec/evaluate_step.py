@@ -18,7 +18,7 @@ from artistrec.finish import degenerate_warnings, metrics_markdown
 from artistrec.layout import RunFolder
 from artistrec.methods.context import Context, EvaluationInputs
 from artistrec.methods.popularity import with_fallback
-from artistrec.metrics import HEAD_CANDIDATES, method_metrics, mostly_long_tail, rank, relevance, subset_metrics
+from artistrec.metrics import Relevance, method_metrics, rank, relevance, subset_metrics
 from artistrec.runner import DETAIL
 
 log = logging.getLogger(__name__)
@@ -90,8 +90,8 @@ def evaluate_step(
     )
     top = test_top(context, methods.rows(plan), settings["top_k"])
     recommended = {row: best for row, (best, _) in top.items()}
-    sizes, hits = relevance(context.listen, context.artist_ids, test, context.candidates, recommended)
-    metrics = metrics_document(context, split_seed, sizes, hits, recommended)
+    truth = relevance(context.listen, context.artist_ids, test, context.candidates, recommended)
+    metrics = metrics_document(context, split_seed, truth, recommended)
     for row, values in metrics["methods"].items():
         log.log(
             DETAIL,
@@ -104,7 +104,9 @@ def evaluate_step(
     log.info(
         "served method: %(name)s (valid MAP@10 %(valid_map@10).4f, test %(test_map@10).4f)", record["served_method"]
     )
-    metrics["warnings"] = degenerate_warnings(metrics, float(np.median(sizes[sizes > 0])) if (sizes > 0).any() else 0)
+    metrics["warnings"] = degenerate_warnings(
+        metrics, float(np.median(truth.sizes[truth.sizes > 0])) if (truth.sizes > 0).any() else 0
+    )
     for warning in metrics["warnings"]:
         log.warning(warning)
     with io.atomic_path(outputs["recommendations"]) as tmp:
@@ -117,19 +119,19 @@ def evaluate_step(
 def metrics_document(
     context: Context,
     split_seed: int,
-    sizes: np.ndarray,
-    hits: dict[str, np.ndarray],
+    truth: Relevance,
     recommended: dict[str, np.ndarray],
 ) -> dict[str, Any]:
-    """``metrics.json``: the run's counts, every method's metrics (all test artists and by side information), the tuning."""
+    """``metrics.json``: the run's counts, every method's metrics (all test artists, by side information and
+    on the long tail), the tuning."""
     test, informed, settings = context.parts["test"], context.informed["test"], context.settings
+    sizes, hits = truth.sizes, truth.hits
     log.info(
         "%d test artists: %d without side information, %d without ground truth (left out of the metrics)",
         test.shape[0],
         int((~informed).sum()),
         int((sizes == 0).sum()),
     )
-    long_tail = mostly_long_tail(context.listen, context.artist_ids, test, context.candidates, HEAD_CANDIDATES)
     return {
         "dataset": context.plan.dataset,
         "split_seed": split_seed,
@@ -148,7 +150,7 @@ def metrics_document(
             for name, mask in (
                 ("with_side_information", informed),
                 ("without_side_information", ~informed),
-                ("long_tail", long_tail),
+                ("long_tail", truth.mostly_long_tail),
             )
         },
         "tuning": context.tuning,

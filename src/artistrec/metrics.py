@@ -12,7 +12,7 @@ in chunks of queries, and made dense only over the candidate columns.
 from __future__ import annotations
 
 from collections.abc import Hashable, Iterable, Iterator
-from typing import Any
+from typing import Any, NamedTuple
 
 import numpy as np
 import scipy.sparse as sp
@@ -76,40 +76,40 @@ def ground_truth(
         yield chunk, sizes, truth[:, candidate_rows].toarray() > 0
 
 
+class Relevance(NamedTuple):
+    """The test artists' ground-truth sizes, per method which recommendations are hits (test artists x K,
+    bool), and which test artists are co-listened mostly beyond the ``head`` most popular candidates
+    (candidates are in popularity order; none when there are no more than ``head``).
+    """
+
+    sizes: np.ndarray
+    hits: dict[str, np.ndarray]
+    mostly_long_tail: np.ndarray
+
+
 def relevance(
     listen: sp.csr_matrix,
     artist_ids: np.ndarray,
     test: np.ndarray,
     candidates: np.ndarray,
     recommended: dict[str, np.ndarray],
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Ground-truth sizes of the test artists and, per method, which recommendations are hits.
-
-    ``recommended[method]`` holds candidate positions (test artists x K). Returns
-    ``sizes`` (test artists,) and ``hits[method]`` (test artists x K, bool).
+    head: int = HEAD_CANDIDATES,
+) -> Relevance:
+    """What the metrics read of the ground truth, in one pass over it; ``recommended[method]`` holds
+    candidate positions (test artists x K).
     """
     sizes = np.zeros(test.shape[0], dtype=np.int64)
     hits = {method: np.zeros(top.shape, dtype=bool) for method, top in recommended.items()}
+    long_tail = np.zeros(test.shape[0], dtype=bool)
     for chunk, chunk_sizes, in_truth in ground_truth(listen, artist_ids, test, candidates):
         sizes[chunk] = chunk_sizes
         for method, top in recommended.items():
             block = top[chunk]
             is_self = candidates[block] == test[chunk, None]
             hits[method][chunk] = np.take_along_axis(in_truth, block, axis=1) & ~is_self
-    return sizes, hits
-
-
-def mostly_long_tail(
-    listen: sp.csr_matrix, artist_ids: np.ndarray, test: np.ndarray, candidates: np.ndarray, head: int
-) -> np.ndarray:
-    """Which test artists have most of their ground truth among the candidates beyond the ``head``
-    most popular (candidates are in popularity order); none when there are no more than ``head``."""
-    mostly = np.zeros(test.shape[0], dtype=bool)
-    if candidates.shape[0] <= head:
-        return mostly
-    for chunk, _, in_truth in ground_truth(listen, artist_ids, test, candidates):
-        mostly[chunk] = 2 * in_truth[:, head:].sum(axis=1) > in_truth.sum(axis=1)
-    return mostly
+        if candidates.shape[0] > head:
+            long_tail[chunk] = 2 * in_truth[:, head:].sum(axis=1) > in_truth.sum(axis=1)
+    return Relevance(sizes, hits, long_tail)
 
 
 def average_precision(hits: np.ndarray, sizes: np.ndarray, k: int) -> np.ndarray:
@@ -178,7 +178,7 @@ def query_map(
     alive at a time however many settings a tuning grid has.
     """
     recommended = {method: rank(scores, max(K_VALUES)) for method, scores in method_scores}
-    sizes, hits = relevance(listen, artist_ids, queries, candidates, recommended)
+    sizes, hits, _ = relevance(listen, artist_ids, queries, candidates, recommended)
     evaluated = sizes > 0
     return {method: map_at_k(hits[method][evaluated], sizes[evaluated]) for method in recommended}
 
