@@ -1,6 +1,6 @@
 import numpy as np
 
-from artistrec.split import split_artists, tuning_artists
+from artistrec.split import all_artists, split_artists, tuning_artists, tuning_parts
 
 IDS = np.arange(100, 300, 2)
 
@@ -36,3 +36,13 @@ def test_settings_are_tuned_on_a_fixed_sorted_draw_of_valid_artists_or_on_all_wh
     assert np.array_equal(drawn, tuning_artists(valid.copy(), 20))  # the same draw in every step
     assert np.array_equal(tuning_artists(valid, valid.shape[0]), valid)
     assert np.array_equal(tuning_artists(valid, 10_000), valid)
+
+
+def test_a_step_that_tunes_reads_every_artist_of_the_split_and_only_the_draw_of_valid_artists():
+    split = split_artists(IDS, 0.1, 0.5, seed=0)
+    parts = {"train": split.train, "valid": split.valid, "test": split.test}
+    artist_ids, tuned = tuning_parts(parts, 20)
+    assert np.array_equal(artist_ids, all_artists(parts)) and artist_ids.shape == IDS.shape
+    assert np.array_equal(tuned["valid"], tuning_artists(split.valid, 20))
+    assert tuned["train"] is split.train and tuned["test"] is split.test
+    assert parts["valid"] is split.valid  # the split itself is left whole

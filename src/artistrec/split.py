@@ -93,3 +93,10 @@ def tuning_artists(valid: np.ndarray, count: int) -> np.ndarray:
         return valid
     drawn = np.random.default_rng(TUNING_DRAW_SEED).choice(valid.shape[0], count, replace=False)
     return valid[np.sort(drawn)]
+
+
+def tuning_parts(parts: dict[str, np.ndarray], count: int) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Every artist of the split (the rows of its matrices) and the parts with valid narrowed to
+    ``tuning_artists``: what a step that chooses settings reads.
+    """
+    return all_artists(parts), parts | {"valid": tuning_artists(parts["valid"], count)}

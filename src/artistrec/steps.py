@@ -25,7 +25,7 @@ from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
 from artistrec.metrics import HEAD_CANDIDATES
 from artistrec.neighbours import nearest_train_artists, tune_neighbours
-from artistrec.split import all_artists, read_split, split_artists, tuning_artists
+from artistrec.split import all_artists, read_split, split_artists, tuning_parts
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
 from artistrec.vectors import content_vectors, has_side_information
@@ -157,12 +157,10 @@ def tune_knn(
     setting, so they shift every setting alike. The neighbours are searched once
     per size, for the largest k.
     """
-    parts = read_split(split_files)
+    artist_ids, parts = tuning_parts(read_split(split_files), tuning_count)
     chosen = io.read_ids(candidates_file)
     targets = io.read_sparse(targets_file)
-    artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    parts["valid"] = tuning_artists(parts["valid"], tuning_count)
 
     def neighbours(dim: Hashable) -> tuple[np.ndarray, np.ndarray]:
         files = knn_svd_files[dim]  # type: ignore[index]

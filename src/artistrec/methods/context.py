@@ -25,7 +25,7 @@ from artistrec.methods.listeners import ListenerScores
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
 from artistrec.neighbours import nearest_train_artists, neighbour_votes, vote_rows
-from artistrec.split import all_artists, read_split, tuning_artists
+from artistrec.split import read_split, tuning_parts
 from artistrec.variants import input_files
 from artistrec.vectors import content_vectors, informed
 
@@ -66,9 +66,8 @@ class Context:
     def __init__(self, inputs: EvaluationInputs, plan: Plan, settings: dict[str, Any], methods: list[Method]) -> None:
         self.inputs, self.plan, self.settings = inputs, plan, settings
         self.interactions = io.read_parquet(inputs.interactions)
-        self.parts = read_split(inputs.split, self.interactions["artist_id"].to_numpy())
-        self.artist_ids = all_artists(self.parts)
-        self.parts["valid"] = tuning_artists(self.parts["valid"], settings["tuning_artists"])  # what methods tune on
+        split = read_split(inputs.split, self.interactions["artist_id"].to_numpy())
+        self.artist_ids, self.parts = tuning_parts(split, settings["tuning_artists"])  # valid: what methods tune on
         self.candidates = read_candidates(inputs.candidates, self.parts["train"])
         self.listen = listeners(self.interactions, self.artist_ids)
         self.targets = io.read_sparse(inputs.targets)
