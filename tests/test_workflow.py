@@ -13,6 +13,7 @@ import pytest
 import yaml
 
 from artistrec import io, methods
+from artistrec.batch import export_batch, recommend_batch
 from artistrec.clusters import read_clusters
 from artistrec.errors import InputError
 from artistrec.evaluate_step import evaluate_step
@@ -26,6 +27,7 @@ from artistrec.methods.user_listening import user_listening_scores, with_user_li
 from artistrec.metrics import query_map
 from artistrec.model import load_model, scores
 from artistrec.neighbours import VOTES, content_knn_scores, nearest_train_artists, vote_rows
+from artistrec.recommend import recommend
 from artistrec.split import all_artists, read_split, tuning_artists
 from artistrec.variants import model_inputs
 from artistrec.vectors import content_vectors, has_side_information, sigmoid
@@ -491,7 +493,7 @@ def test_a_custom_dataset_in_the_seeds_schema_runs_end_to_end(demo_run, tmp_path
     assert sorted(str(p.relative_to(svd)) for p in svd.glob("*/*.npz")) == ["likes/log-8.npz", "tags/bm25-8.npz"]
 
 
-def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_method_with_a_sampled_softmax(
+def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_method_and_is_served_as_evaluated(
     demo_run, tmp_path
 ):
     workdir = tmp_path / "all"
@@ -513,3 +515,12 @@ def test_every_train_artist_with_enough_listeners_can_be_a_candidate_for_every_m
     assert recommended.candidate_id.isin(candidates).all() and not recommended.candidate_id.isin(candidates[:100]).all()
     training = (workdir / "logs" / "demo" / "split-42" / "train_default.log").read_text()
     assert f"a sampled softmax over {candidates.shape[0]} candidates: 64 drawn" in training
+    # serving is unchanged: the batch job and recommend give the evaluation's top lists of the served method
+    served = recommended[recommended.method == io.read_json(results / "run.json")["served_method"]["name"]]
+    test = io.read_ids(results / "split" / "test.txt")
+    recommend_batch(results, export_batch(results, test, tmp_path / "batch", 10**7, True), tmp_path / "out.csv", k=20)
+    batch = pd.read_csv(tmp_path / "out.csv")
+    assert (batch.artist_id - 10**7).tolist() == served.artist_id.tolist()
+    assert batch.candidate_id.tolist() == served.candidate_id.tolist()
+    alone = recommend(results, str(served.artist_id.iloc[0]), k=20)["recommendations"]
+    assert [row["artist_id"] for row in alone] == served.candidate_id.iloc[:20].tolist()
