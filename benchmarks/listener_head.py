@@ -27,8 +27,9 @@ import numpy as np
 import scipy.sparse as sp
 import yaml
 
-from artistrec.listener_head import SampledListeners, Sampling
+from artistrec.listener_head import SampledListeners
 from artistrec.model import TrainSettings, describe_device, train
+from artistrec.sampled_head import Sampling
 
 REPO = Path(__file__).resolve().parents[1]
 FULL_TRAIN_ARTISTS = 129_600  # 81% of Last.fm-360K's 160,000 artists (test and valid held out)

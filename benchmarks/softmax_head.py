@@ -34,11 +34,11 @@ import yaml
 from artistrec import io
 from artistrec.features import stack_vectors
 from artistrec.layout import RunFolder
-from artistrec.listener_head import Sampling
 from artistrec.matrices import listeners
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
 from artistrec.model import TrainSettings, describe_device, scores, train
+from artistrec.sampled_head import Sampling
 from artistrec.softmax_head import SampledSoftmax
 from artistrec.split import all_artists, read_split
 from artistrec.variants import DEFAULT, variant_settings

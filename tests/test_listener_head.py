@@ -2,8 +2,9 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from artistrec.listener_head import SampledListeners, Sampling, sampled_loss, sampled_users
+from artistrec.listener_head import SampledListeners, sampled_loss, sampled_users
 from artistrec.model import TrainSettings, keras, load_model, save_model, scores, tf, train
+from artistrec.sampled_head import Sampling
 from artistrec.vectors import sigmoid
 
 from conftest import killed_after_epochs

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 import scipy.sparse as sp
 
-from artistrec.listener_head import Sampling
 from artistrec.model import TrainSettings, keras, load_model, save_model, scores, tf, train
+from artistrec.sampled_head import Sampling
 from artistrec.softmax_head import SampledSoftmax, proposal, sampled_candidates, sampled_softmax_loss
 from artistrec.train_steps import softmax_layer
 

@@ -14,34 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from artistrec.model import TrainSettings, keras, tf
-from artistrec.sampled_head import SampledTraining
-
-
-@dataclass(frozen=True)
-class Sampling:
-    """Outputs scored per batch: up to ``positives`` of each row's own and ``negatives`` drawn ones."""
-
-    negatives: int
-    positives: int
-
-
-def own_outputs(
-    targets: sp.csr_matrix, rows: np.ndarray, positives: int, rng: np.random.Generator
-) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Each row's nonzero columns, (rows x ``positives``) ids with their target values and their weights
-    (0 pads): a row with more keeps a uniform draw of ``positives``, each weighing (its count / ``positives``).
-    """
-    batch = targets[rows]
-    own = np.zeros((rows.shape[0], positives), dtype=np.int32)
-    values = np.zeros(own.shape, dtype=np.float32)
-    weights = np.zeros(own.shape, dtype=np.float32)
-    for row, (start, count) in enumerate(zip(batch.indptr[:-1], np.diff(batch.indptr))):
-        kept = min(count, positives)
-        chosen = start + (rng.choice(count, kept, replace=False) if count > kept else np.arange(count))
-        own[row, :kept], values[row, :kept] = batch.indices[chosen], batch.data[chosen]
-        weights[row, :kept] = count / kept if kept else 0.0
-    return own, values, weights
+from artistrec.model import tf
+from artistrec.sampled_head import SampledOutputs, Sampling, own_outputs
 
 
 def sampled_users(
@@ -89,19 +63,8 @@ class UserDraws:
         return sampled_loss(hidden, vectors, bias, listeners, weights, drawn, self.n_users)
 
 
-@dataclass(frozen=True)
-class SampledListeners:
+class SampledListeners(SampledOutputs):
     """The listener head of ``model.train`` trained on ``sampling``'s users per batch."""
 
-    sampling: Sampling
-
-    def epochs(
-        self,
-        model: keras.Model,
-        train: tuple[np.ndarray, sp.csr_matrix],
-        valid: tuple[np.ndarray, sp.csr_matrix],
-        settings: TrainSettings,
-        slots: dict[str, np.ndarray] | None,
-    ) -> SampledTraining:
-        draws = UserDraws(self.sampling, train[1].shape[1])
-        return SampledTraining(model, draws, {"train": train, "valid": valid}, settings, slots)
+    def draws(self, train_targets: sp.csr_matrix) -> UserDraws:
+        return UserDraws(self.sampling, train_targets.shape[1])

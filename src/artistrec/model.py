@@ -98,7 +98,7 @@ class SampledEpochs(Protocol):
 
 
 class SampledHead(Protocol):
-    """How to train a head on sampled outputs (``listener_head.SampledListeners``, ``softmax_head.SampledSoftmax``)."""
+    """How to train a head on sampled outputs (``sampled_head.SampledOutputs``)."""
 
     sampling: Any
 

@@ -18,6 +18,8 @@ from __future__ import annotations
 import logging
 import math
 import time
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
 from typing import Protocol
 
 import numpy as np
@@ -33,6 +35,32 @@ BETA_1, BETA_2, EPSILON = 0.9, 0.999, 1e-7
 
 # The seed stream of the valid loss's drawn outputs (the train batches use [seed, epoch, batch]).
 VALID_STREAM = 2**31
+
+
+@dataclass(frozen=True)
+class Sampling:
+    """Outputs scored per batch: up to ``positives`` of each row's own and ``negatives`` drawn ones."""
+
+    negatives: int
+    positives: int
+
+
+def own_outputs(
+    targets: sp.csr_matrix, rows: np.ndarray, positives: int, rng: np.random.Generator
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Each row's nonzero columns, (rows x ``positives``) ids with their target values and their weights
+    (0 pads): a row with more keeps a uniform draw of ``positives``, each weighing (its count / ``positives``).
+    """
+    batch = targets[rows]
+    own = np.zeros((rows.shape[0], positives), dtype=np.int32)
+    values = np.zeros(own.shape, dtype=np.float32)
+    weights = np.zeros(own.shape, dtype=np.float32)
+    for row, (start, count) in enumerate(zip(batch.indptr[:-1], np.diff(batch.indptr))):
+        kept = min(count, positives)
+        chosen = start + (rng.choice(count, kept, replace=False) if count > kept else np.arange(count))
+        own[row, :kept], values[row, :kept] = batch.indices[chosen], batch.data[chosen]
+        weights[row, :kept] = count / kept if kept else 0.0
+    return own, values, weights
 
 
 class Draws(Protocol):
@@ -165,3 +193,24 @@ class SampledTraining:
 
     def slots(self) -> dict[str, np.ndarray]:
         return self.outputs.slots()
+
+
+@dataclass(frozen=True)
+class SampledOutputs(ABC):
+    """A head of ``model.train`` trained on ``sampling``'s outputs per batch; ``draws`` says which."""
+
+    sampling: Sampling
+
+    @abstractmethod
+    def draws(self, train_targets: sp.csr_matrix) -> Draws:
+        """What each batch scores, given the train artists' targets."""
+
+    def epochs(
+        self,
+        model: keras.Model,
+        train: tuple[np.ndarray, sp.csr_matrix],
+        valid: tuple[np.ndarray, sp.csr_matrix],
+        settings: TrainSettings,
+        slots: dict[str, np.ndarray] | None,
+    ) -> SampledTraining:
+        return SampledTraining(model, self.draws(train[1]), {"train": train, "valid": valid}, settings, slots)

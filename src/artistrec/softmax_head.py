@@ -19,9 +19,8 @@ from dataclasses import dataclass
 import numpy as np
 import scipy.sparse as sp
 
-from artistrec.listener_head import Sampling, own_outputs
-from artistrec.model import TrainSettings, keras, tf
-from artistrec.sampled_head import SampledTraining
+from artistrec.model import tf
+from artistrec.sampled_head import SampledOutputs, Sampling, own_outputs
 
 # A logit that takes no part in the normaliser (finite, so that gradients stay 0, not NaN).
 LEFT_OUT = -1e30
@@ -85,19 +84,8 @@ class CandidateDraws:
         return sampled_softmax_loss(hidden, vectors, bias, own, drawn, *extras)
 
 
-@dataclass(frozen=True)
-class SampledSoftmax:
+class SampledSoftmax(SampledOutputs):
     """The candidate head of ``model.train`` trained on ``sampling``'s candidates per batch."""
 
-    sampling: Sampling
-
-    def epochs(
-        self,
-        model: keras.Model,
-        train: tuple[np.ndarray, sp.csr_matrix],
-        valid: tuple[np.ndarray, sp.csr_matrix],
-        settings: TrainSettings,
-        slots: dict[str, np.ndarray] | None,
-    ) -> SampledTraining:
-        draws = CandidateDraws(self.sampling, proposal(train[1]))
-        return SampledTraining(model, draws, {"train": train, "valid": valid}, settings, slots)
+    def draws(self, train_targets: sp.csr_matrix) -> CandidateDraws:
+        return CandidateDraws(self.sampling, proposal(train_targets))

@@ -13,12 +13,13 @@ import scipy.sparse as sp
 from artistrec import io
 from artistrec.features import stack_vectors
 from artistrec.layout import SPLIT_PARTS, RunFolder
-from artistrec.listener_head import SampledListeners, Sampling
+from artistrec.listener_head import SampledListeners
 from artistrec.matrices import listeners, positions
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
 from artistrec.model import SampledHead, TrainSettings, save_model, train
 from artistrec.networks import TrainedVariant
+from artistrec.sampled_head import Sampling
 from artistrec.softmax_head import SampledSoftmax
 from artistrec.split import all_artists, read_split
 from artistrec.steps import history_table
