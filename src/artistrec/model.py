@@ -28,7 +28,7 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -37,6 +37,9 @@ from artistrec import io
 from artistrec.errors import InputError
 from artistrec.runner import DETAIL
 from artistrec.vectors import has_side_information
+
+if TYPE_CHECKING:  # sampled_head builds on this module
+    from artistrec.sampled_head import SampledOutputs
 
 log = logging.getLogger(__name__)
 
@@ -85,31 +88,6 @@ class TrainSettings:
     patience: int = 6
     seed: int = 0
     require_gpu: bool = False
-
-
-class SampledEpochs(Protocol):
-    """Epochs that score sampled outputs (``sampled_head.SampledTraining``): one call per epoch, and the
-    state of their own optimizer (``slots``), checkpointed beside the model.
-    """
-
-    def __call__(self, epoch: int) -> dict[str, float]: ...
-
-    def slots(self) -> dict[str, np.ndarray]: ...
-
-
-class SampledHead(Protocol):
-    """How to train a head on sampled outputs (``sampled_head.SampledOutputs``)."""
-
-    sampling: Any
-
-    def epochs(
-        self,
-        model: keras.Model,
-        train: tuple[np.ndarray, sp.csr_matrix],
-        valid: tuple[np.ndarray, sp.csr_matrix],
-        settings: TrainSettings,
-        slots: dict[str, np.ndarray] | None,
-    ) -> SampledEpochs: ...
 
 
 def describe_device(require_gpu: bool) -> str:
@@ -257,7 +235,7 @@ class Checkpoints:
         return self.folder / f"slots-{epoch}.npz"
 
     def slots(self, state: TrainState) -> dict[str, np.ndarray] | None:
-        """The optimizer slots saved beside the model of ``state``'s epoch (``SampledEpochs``), if any."""
+        """The optimizer slots saved beside the model of ``state``'s epoch (``sampled_head.SampledTraining``), if any."""
         path = self.slots_file(state.epoch)
         return io.read_npz(path) if state.epoch >= 0 and path.is_file() else None
 
@@ -360,7 +338,7 @@ def epochs_of(
     train: tuple[np.ndarray, sp.csr_matrix],
     valid: tuple[np.ndarray, sp.csr_matrix],
     settings: TrainSettings,
-    sampled: SampledHead | None,
+    sampled: SampledOutputs | None,
     slots: dict[str, np.ndarray] | None,
 ) -> Callable[[int], dict[str, float]]:
     """One call per epoch: ``fit_epoch`` over every output, or ``sampled``'s epochs (resumed with ``slots``)."""
@@ -403,7 +381,7 @@ def train(
     settings: TrainSettings,
     checkpoint_folder: Path,
     head: str = "candidates",
-    sampled: SampledHead | None = None,
+    sampled: SampledOutputs | None = None,
 ) -> tuple[keras.Model, list[dict[str, float]]]:
     """Train with early stopping on the valid loss; return the best model and the history.
 

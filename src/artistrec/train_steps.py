@@ -17,9 +17,9 @@ from artistrec.listener_head import SampledListeners
 from artistrec.matrices import listeners, positions
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
-from artistrec.model import SampledHead, TrainSettings, save_model, train
+from artistrec.model import TrainSettings, save_model, train
 from artistrec.networks import TrainedVariant
-from artistrec.sampled_head import Sampling
+from artistrec.sampled_head import SampledOutputs, Sampling
 from artistrec.softmax_head import SampledSoftmax
 from artistrec.split import all_artists, read_split
 from artistrec.steps import history_table
@@ -110,7 +110,7 @@ def train_listeners_step(training: Training, interactions_file: str) -> None:
 
 
 def fit_and_save(
-    training: Training, targets: dict[str, sp.csr_matrix], head: str, sampled: SampledHead | None = None
+    training: Training, targets: dict[str, sp.csr_matrix], head: str, sampled: SampledOutputs | None = None
 ) -> None:
     """Train on the train artists' ``targets`` (early stopping on the valid ones'); write model, history
     and ``inputs.json`` (the input sources and their SVD files, in input order).
