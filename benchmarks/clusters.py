@@ -50,7 +50,7 @@ from artistrec.features import fit_svd, source_matrix
 from artistrec.ingest import restrict_to_listened
 from artistrec.matrices import listeners, positions
 from artistrec.methods.cluster_popularity import cluster_popularity_scores
-from artistrec.metrics import query_map
+from artistrec.metrics import query_map, whole
 from artistrec.neighbours import vote_rows
 from artistrec.split import all_artists, split_artists
 from artistrec.summary import paired_comparison, statistics
@@ -155,7 +155,7 @@ def baseline_map(split: Split, clusters: Clusters) -> float:
     scores = cluster_popularity_scores(
         labels[positions(split.test, split.artist_ids)], labels[positions(split.train, split.artist_ids)], split.votes
     )
-    maps = query_map(split.listen, split.artist_ids, split.test, split.candidates, [("clusters", scores)])
+    maps = query_map(split.listen, split.artist_ids, split.test, split.candidates, [("clusters", whole(scores))])
     return maps["clusters"]["map@10"]
 
 

@@ -7,11 +7,13 @@ own and their sum is the run's. Wall time and ``max_rss`` come from Snakemake's
 benchmark files. ``max_rss`` is sampled (every 0.5 s for 15 s, then every 30 s)
 and can miss a long step's peak, so every job also reports the kernel's exact
 peak (``benchmarks/peak_memory/sitecustomize.py``). What a size measured is kept
-in ``benchmarks/results/scale/<size>/summary.json``; the tables are printed from
-those files.
+in ``benchmarks/results/scale/<size>/summary.json`` (``<size>-candidates-<n>`` with
+another ``--candidates`` than the config's); the tables are printed from those
+files, one set per candidate count.
 
     python benchmarks/scale.py run 0.1            # one size (a fraction of Last.fm-360K)
     python benchmarks/scale.py run 0.1 0.3 1.0    # several, one after the other
+    python benchmarks/scale.py run 0.1 --candidates all   # every train artist a candidate
     python benchmarks/scale.py table              # the tables from every measured size
     python benchmarks/scale.py table --write docs/performance.md   # ... and into the docs
 
@@ -79,13 +81,23 @@ def generator_settings(fraction: float) -> dict[str, int]:
     }
 
 
-def scale_config(fraction: float, max_epochs: int) -> dict:
+# The config's n_candidates: what a summary without ``candidates`` was measured with.
+DEFAULT_CANDIDATES = str(yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))["n_candidates"])
+
+
+def scale_config(fraction: float, max_epochs: int, candidates: str) -> dict:
     """The configfile of one size, merged by Snakemake over the workflow's config.yaml."""
     return {
         "dataset": "demo",
         "datasets": {"demo": {"generator": generator_settings(fraction)}},
         "model": {"max_epochs": max_epochs, "patience": max_epochs},
+        "n_candidates": candidates if candidates == "all" else int(candidates),
     }
+
+
+def results_folder(fraction: float, candidates: str) -> Path:
+    """Where one size's summary and benchmark files are kept."""
+    return RESULTS / (f"{fraction:g}" if candidates == DEFAULT_CANDIDATES else f"{fraction:g}-candidates-{candidates}")
 
 
 def read_benchmarks(folder: Path, peaks: Path | None = None) -> dict[str, dict[str, float]]:
@@ -106,9 +118,9 @@ def read_benchmarks(folder: Path, peaks: Path | None = None) -> dict[str, dict[s
     return steps
 
 
-def collect(workdir: Path, fraction: float, wall_s: float, code: str, dataset: str = "demo") -> dict:
-    """What one finished run measured: data size, per-step cost, per-epoch training time; ``code``
-    is the ``commit()`` the run's copy of the workflow was made from."""
+def collect(workdir: Path, fraction: float, wall_s: float, code: str, candidates: str, dataset: str = "demo") -> dict:
+    """What one finished run measured: data size, candidates, per-step cost, per-epoch training time;
+    ``code`` is the ``commit()`` the run's copy of the workflow was made from."""
     data = workdir / "results" / dataset
     run = data / f"split-{MAIN_SEED}"
     interactions = pq.read_table(data / "data" / "interactions.parquet", columns=["user_id", "artist_id"])
@@ -125,6 +137,8 @@ def collect(workdir: Path, fraction: float, wall_s: float, code: str, dataset: s
         "listens": interactions.num_rows,
         "users": len(interactions.column("user_id").unique()),
         "artists": len(interactions.column("artist_id").unique()),
+        "candidates": candidates,
+        "n_candidates": len((run / "candidates.txt").read_text(encoding="utf-8").split()),
         "wall_s": round(wall_s, 1),
         "epoch_seconds": epochs,
         "steps": {
@@ -143,12 +157,14 @@ def commit() -> str:
     return head.stdout.strip() + ("+changes" if dirty.stdout.strip() else "") if head.returncode == 0 else "unknown"
 
 
-def run_size(fraction: float, max_epochs: int, scratch: Path, keep: bool) -> dict:
+def run_size(fraction: float, max_epochs: int, candidates: str, scratch: Path, keep: bool) -> dict:
     """Run the workflow at one size in a fresh copy under ``scratch``; keep its summary and benchmark files."""
     code = commit()  # what the copy is made of, whatever the tree holds when the run ends
     workdir = copy_workflow(Path(tempfile.mkdtemp(prefix=f"scale-{fraction:g}-", dir=scratch)) / "wf")
     configfile = workdir / "scale.yaml"
-    configfile.write_text(yaml.safe_dump(scale_config(fraction, max_epochs), sort_keys=False), encoding="utf-8")
+    configfile.write_text(
+        yaml.safe_dump(scale_config(fraction, max_epochs, candidates), sort_keys=False), encoding="utf-8"
+    )
     command = [SNAKEMAKE, "--cores", "1", "--resources", "gpu=1", "--configfile", str(configfile)]
     print(f"size {fraction:g}: {' '.join(command[1:])} in {workdir}", flush=True)
     (workdir / "peak_memory").mkdir()
@@ -160,12 +176,12 @@ def run_size(fraction: float, max_epochs: int, scratch: Path, keep: bool) -> dic
     started = time.perf_counter()
     finished = subprocess.run(command, cwd=workdir, env=environment, capture_output=True, text=True)
     wall_s = time.perf_counter() - started
-    out = RESULTS / f"{fraction:g}"
+    out = results_folder(fraction, candidates)
     out.mkdir(parents=True, exist_ok=True)
     (out / "snakemake.log").write_text(finished.stdout + finished.stderr, encoding="utf-8")
     if finished.returncode != 0:
         sys.exit(f"size {fraction:g} failed after {wall_s:.0f} s; see {out / 'snakemake.log'} and {workdir}")
-    summary = collect(workdir, fraction, wall_s, code)
+    summary = collect(workdir, fraction, wall_s, code, candidates)
     (out / "summary.json").write_text(json.dumps(summary, indent=2) + "\n", encoding="utf-8")
     for folder in (workdir / "results" / "demo", workdir / "results" / "demo" / f"split-{MAIN_SEED}"):
         shutil.copytree(folder / "benchmarks", out / "benchmarks", dirs_exist_ok=True)
@@ -243,10 +259,11 @@ def metric_table(summaries: list[dict], key: str, title: str, scale: float, digi
 def tables(summaries: list[dict]) -> str:
     """The scale tables (Markdown): data sizes, wall time and peak memory per step, training epochs."""
     summaries = sorted(summaries, key=lambda s: s["listens"])
-    lines = ["| size | users | artists | listens | workflow wall time (s) | measured | commit |"]
-    lines.append("|---|---|---|---|---|---|---|")
+    lines = ["| size | users | artists | listens | candidates | workflow wall time (s) | measured | commit |"]
+    lines.append("|---|---|---|---|---|---|---|---|")
     lines += [
-        f"| {s['fraction']:.0%} | {s['users']:,} | {s['artists']:,} | {s['listens']:,} | {s['wall_s']:.0f} "
+        f"| {s['fraction']:.0%} | {s['users']:,} | {s['artists']:,} | {s['listens']:,} "
+        f"| {s.get('n_candidates', int(DEFAULT_CANDIDATES)):,} | {s['wall_s']:.0f} "
         f"| {s.get('measured', '-')} | {s.get('commit', '-')} |"
         for s in summaries
     ]
@@ -269,18 +286,29 @@ def epoch_table(summaries: list[dict]) -> list[str]:
     return lines
 
 
-# The scale tables' place in the docs, rewritten by ``scale.py table --write``.
-TABLES_BEGIN, TABLES_END = "<!-- scale.py table: begin -->", "<!-- scale.py table: end -->"
+def markers(candidates: str) -> tuple[str, str]:
+    """The lines between which ``scale.py table --write`` puts the tables of one candidate count."""
+    name = "scale.py table" if candidates == DEFAULT_CANDIDATES else f"scale.py table, candidates {candidates}"
+    return f"<!-- {name}: begin -->", f"<!-- {name}: end -->"
 
 
-def write_tables(page: Path, text: str) -> None:
-    """Replace what lies between the page's ``TABLES_BEGIN`` and ``TABLES_END`` lines with ``text``."""
+def write_tables(page: Path, text: str, candidates: str) -> None:
+    """Replace what lies between the page's ``markers(candidates)`` lines with ``text``."""
+    begin, end = markers(candidates)
     content = page.read_text(encoding="utf-8")
-    if TABLES_BEGIN not in content or TABLES_END not in content:
-        sys.exit(f"error: {page}: no lines {TABLES_BEGIN} and {TABLES_END} to put the tables between; fix: add them")
-    head, rest = content.split(TABLES_BEGIN, 1)
-    tail = rest.split(TABLES_END, 1)[1]
-    page.write_text(f"{head}{TABLES_BEGIN}\n{text}\n{TABLES_END}{tail}", encoding="utf-8")
+    if begin not in content or end not in content:
+        sys.exit(f"error: {page}: no lines {begin} and {end} to put the tables between; fix: add them")
+    head, rest = content.split(begin, 1)
+    tail = rest.split(end, 1)[1]
+    page.write_text(f"{head}{begin}\n{text}\n{end}{tail}", encoding="utf-8")
+
+
+def by_candidates(summaries: list[dict]) -> dict[str, list[dict]]:
+    """The summaries per ``--candidates`` they were measured with, the config's first."""
+    groups: dict[str, list[dict]] = {}
+    for summary in summaries:
+        groups.setdefault(str(summary.get("candidates", DEFAULT_CANDIDATES)), []).append(summary)
+    return dict(sorted(groups.items(), key=lambda item: item[0] != DEFAULT_CANDIDATES))
 
 
 def load_summaries(root: Path = RESULTS) -> list[dict]:
@@ -293,6 +321,9 @@ def main() -> None:
     run = commands.add_parser("run", help="run the workflow at the given sizes")
     run.add_argument("fractions", nargs="+", type=float, help="sizes as fractions of Last.fm-360K, e.g. 0.1 0.3 1.0")
     run.add_argument("--max-epochs", type=int, default=2, help="training epochs per size (default 2)")
+    run.add_argument(
+        "--candidates", default=DEFAULT_CANDIDATES, help="n_candidates: a number or all (default: config.yaml's)"
+    )
     run.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()), help="where the workflow copies go")
     run.add_argument("--keep", action="store_true", help="keep each workflow copy after its run")
     table = commands.add_parser("table", help="print the tables of every measured size")
@@ -300,14 +331,15 @@ def main() -> None:
     args = parser.parse_args()
     if args.command == "run":
         for fraction in args.fractions:
-            run_size(fraction, args.max_epochs, args.scratch, args.keep)
+            run_size(fraction, args.max_epochs, args.candidates, args.scratch, args.keep)
     summaries = load_summaries()
     if not summaries:
         sys.exit(f"no measured size in {RESULTS}; run: python benchmarks/scale.py run 0.1")
-    text = tables(summaries)
-    print(text)
-    if getattr(args, "write", None):
-        write_tables(args.write, text)
+    for candidates, group in by_candidates(summaries).items():
+        text = tables(group)
+        print(f"candidates: {candidates}\n\n{text}\n")
+        if getattr(args, "write", None):
+            write_tables(args.write, text, candidates)
 
 
 if __name__ == "__main__":

@@ -36,7 +36,7 @@ from artistrec.features import stack_vectors
 from artistrec.layout import RunFolder
 from artistrec.matrices import listeners
 from artistrec.methods.popularity import with_fallback
-from artistrec.metrics import query_map
+from artistrec.metrics import query_map, whole
 from artistrec.model import TrainSettings, describe_device, scores, train
 from artistrec.sampled_head import Sampling
 from artistrec.softmax_head import SampledSoftmax
@@ -117,7 +117,9 @@ def network_map(model, svd_files: list[str], run: RunFolder, part: str) -> float
     inputs = stack_vectors(svd_files, queries)
     network = with_fallback(probabilities(scores(model, inputs)), has_side_information(inputs))
     candidates = io.read_ids(run.candidates)
-    result = query_map(listeners(interactions, artist_ids), artist_ids, queries, candidates, [("network", network)])
+    result = query_map(
+        listeners(interactions, artist_ids), artist_ids, queries, candidates, [("network", whole(network))]
+    )
     return result["network"]["map@10"]
 
 

@@ -14,7 +14,7 @@ from snakemake.utils import update_config
 
 from artistrec import config as artistrec_config
 from artistrec import demo
-from artistrec.io import read_parquet
+from artistrec.io import read_ids, read_parquet
 
 from conftest import REPO, run_folder
 
@@ -54,16 +54,20 @@ def test_the_notebook_loop_leaves_out_artists_without_ground_truth_like_artistre
 def test_the_scale_configfile_sets_known_keys_to_last_fm_360k_sizes():
     base = yaml.safe_load((REPO / "config.yaml").read_text(encoding="utf-8"))
     merged = copy.deepcopy(base)
-    update_config(merged, scale.scale_config(1.0, max_epochs=2))
+    update_config(merged, scale.scale_config(1.0, max_epochs=2, candidates="all"))
     artistrec_config.validate(merged, REPO / "workflow" / "schemas" / "config.schema.yaml")
     generator = merged["datasets"]["demo"]["generator"]
     assert (generator["n_users"], generator["n_artists"]) == (360_000, 160_000)
-    assert merged["model"]["max_epochs"] == 2
+    assert merged["model"]["max_epochs"] == 2 and merged["n_candidates"] == "all"
+    assert scale.scale_config(1.0, 2, "5000")["n_candidates"] == 5000
+    assert scale.results_folder(1.0, scale.DEFAULT_CANDIDATES).name == "1"
+    assert scale.results_folder(1.0, "all").name == "1-candidates-all"
 
 
 def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: Path):
-    summary = scale.collect(demo_run, fraction=0.01, wall_s=1.0, code=scale.commit())
+    summary = scale.collect(demo_run, fraction=0.01, wall_s=1.0, code=scale.commit(), candidates="100")
     assert summary["listens"] == len(read_parquet(demo_run / "results" / "demo" / "data" / "interactions.parquet"))
+    assert summary["n_candidates"] == len(read_ids(run_folder(demo_run) / "candidates.txt"))
     assert {"demo_data", "ingest", "targets", "train_default", "tune_knn", "evaluate"} <= set(summary["steps"])
     assert all(step["s"] > 0 and step["max_rss_mb"] > 0 for step in summary["steps"].values())
     assert summary["epoch_seconds"]["default"] and summary["epoch_seconds"]["listeners"]
@@ -78,20 +82,23 @@ def test_scale_tables_come_from_the_benchmark_files_of_a_finished_run(demo_run: 
     assert scale.is_training(scale.step_order([summary])[-1])
     epochs = text.splitlines()[-1].split("|")[1:-1]  # size, the softmax tower's epochs, the listener network's
     assert epochs[0].strip() == "2%" and all(float(cell.split(",")[0]) > 0 for cell in epochs[1:])
+    assert f"| {summary['n_candidates']} | " in text.splitlines()[2]
     assert f"| {summary['measured']} | {summary['commit']} |" in text.splitlines()[2]
+    assert list(scale.by_candidates([summary, {"fraction": 1.0}])) == [scale.DEFAULT_CANDIDATES, "100"]
 
 
 def test_scale_tables_replace_only_their_own_block_of_the_docs_page(tmp_path: Path):
     page = tmp_path / "performance.md"
-    page.write_text(f"# Performance\nbefore\n{scale.TABLES_BEGIN}\nold tables\n{scale.TABLES_END}\nafter\n")
-    scale.write_tables(page, "| new | tables |")
-    assert (
-        page.read_text()
-        == f"# Performance\nbefore\n{scale.TABLES_BEGIN}\n| new | tables |\n{scale.TABLES_END}\nafter\n"
+    (begin, end), (all_begin, all_end) = scale.markers(scale.DEFAULT_CANDIDATES), scale.markers("all")
+    page.write_text(f"before\n{begin}\nold\n{end}\nbetween\n{all_begin}\nold all\n{all_end}\nafter\n")
+    scale.write_tables(page, "| new | tables |", scale.DEFAULT_CANDIDATES)
+    scale.write_tables(page, "| new | all |", "all")
+    assert page.read_text() == (
+        f"before\n{begin}\n| new | tables |\n{end}\nbetween\n{all_begin}\n| new | all |\n{all_end}\nafter\n"
     )
     page.write_text("no markers\n")
     with pytest.raises(SystemExit, match="no lines"):
-        scale.write_tables(page, "| new |")
+        scale.write_tables(page, "| new |", "all")
 
 
 def test_the_batch_benchmark_scores_copies_of_the_test_artists_and_prints_their_rate(demo_run):

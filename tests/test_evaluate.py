@@ -5,7 +5,7 @@ import pytest
 import scipy.sparse as sp
 
 from artistrec.matrices import listeners, source_users
-from artistrec.methods.blend import blend
+from artistrec.methods.blend import blend, log_votes
 from artistrec.methods.popularity import with_fallback
 from artistrec.methods.user_listening import user_listening_scores, with_user_listening
 from artistrec.metrics import (
@@ -16,6 +16,7 @@ from artistrec.metrics import (
     query_map,
     rank,
     relevance,
+    whole,
 )
 from artistrec.neighbours import (
     VOTES,
@@ -26,7 +27,7 @@ from artistrec.neighbours import (
     vote_rows,
 )
 from artistrec.targets import build_targets
-from artistrec.vectors import distribution, normalise_rows, probabilities
+from artistrec.vectors import distribution, log_probability, normalise_rows, probabilities
 
 
 def test_rank_is_fully_sorted_and_ties_go_to_the_more_popular_candidate():
@@ -137,7 +138,7 @@ def test_knn_tuning_searches_each_space_once_and_scores_a_fraction_of_the_grid()
     # each scored setting's MAP is that setting's own
     space, k, power, votes = best
     votes_of_best = neighbour_votes(*search(space), vote_rows(targets, votes), k, power)
-    assert scored[best] == query_map(listen, artist_ids, valid, candidates, [(best, votes_of_best)])[best]
+    assert scored[best] == query_map(listen, artist_ids, valid, candidates, [(best, whole(votes_of_best))])[best]
 
 
 def test_neighbours_searched_once_for_the_largest_k_vote_like_a_search_for_each_k():
@@ -181,8 +182,8 @@ def test_queries_without_side_information_fall_back_to_popularity_order():
 
 
 def test_the_blend_ranks_like_each_expert_at_the_ends_and_rewards_agreement_between():
-    network = np.array([[0.5, 0.3, 0.2]])
-    knn = np.array([[0.0, 1.0, 3.0]])  # votes, not yet a distribution
+    network = log_probability(np.array([[0.5, 0.3, 0.2]]))
+    knn = log_votes(np.array([[0.0, 1.0, 3.0]]))  # votes, as a distribution
     assert rank(blend(network, 1.0, [(knn, 1.0)]), 3).tolist() == [[0, 1, 2]]
     assert rank(blend(network, 0.0, [(knn, 1.0)]), 3).tolist() == [[2, 1, 0]]
     # Halfway, the candidate nobody voted for drops below both that the kNN likes.
@@ -190,8 +191,8 @@ def test_the_blend_ranks_like_each_expert_at_the_ends_and_rewards_agreement_betw
 
 
 def test_the_blend_splits_the_knn_part_between_two_knns_by_their_shares():
-    network = np.array([[1 / 3, 1 / 3, 1 / 3]])  # no opinion
-    content, embedding = np.array([[3.0, 1.0, 0.0]]), np.array([[0.0, 1.0, 3.0]])
+    network = log_probability(np.array([[1 / 3, 1 / 3, 1 / 3]]))  # no opinion
+    content, embedding = log_votes(np.array([[3.0, 1.0, 0.0]])), log_votes(np.array([[0.0, 1.0, 3.0]]))
     assert rank(blend(network, 0.5, [(content, 1.0), (embedding, 0.0)]), 3).tolist() == [[0, 1, 2]]
     assert rank(blend(network, 0.5, [(content, 0.0), (embedding, 1.0)]), 3).tolist() == [[2, 1, 0]]
     # Each half-sure: the candidate both voted for wins.
@@ -214,8 +215,8 @@ def test_user_listening_splits_each_users_vote_over_their_artists_and_never_coun
 def test_users_listening_in_a_blend_reorders_only_artists_whose_users_listen_to_candidates():
     blend = np.log(np.array([[0.5, 0.3, 0.2], [0.5, 0.3, 0.2]]))
     users = np.array([[0.0, 1.0, 4.0], [0.0, 0.0, 0.0]])
-    assert rank(with_user_listening(blend, users, 0.0), 3).tolist() == [[0, 1, 2], [0, 1, 2]]
-    assert rank(with_user_listening(blend, users, 1.0), 3).tolist() == [[2, 1, 0], [0, 1, 2]]
+    assert rank(with_user_listening(blend, log_votes(users), 0.0), 3).tolist() == [[0, 1, 2], [0, 1, 2]]
+    assert rank(with_user_listening(blend, log_votes(users), 1.0), 3).tolist() == [[2, 1, 0], [0, 1, 2]]
 
 
 def test_votes_become_a_distribution_and_logits_probabilities():
@@ -231,7 +232,7 @@ def test_query_map_is_the_map_of_method_metrics():
     candidates, queries = np.array([20, 30, 40]), np.array([10, 40])
     scores = np.array([[0.9, 0.1, 0.5], [0.2, 0.8, 0.4]], dtype=np.float32)
     listen = listeners(interactions, artist_ids)
-    result = query_map(listen, artist_ids, queries, candidates, [("m", scores)])["m"]
+    result = query_map(listen, artist_ids, queries, candidates, [("m", whole(scores))])["m"]
     top = rank(scores, 20)
     sizes, hits, _ = relevance(listen, artist_ids, queries, candidates, {"m": top})
     expected = method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)

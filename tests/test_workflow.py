@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 import yaml
 
-from artistrec import io, methods
+from artistrec import io, methods, metrics
 from artistrec.batch import export_batch, recommend_batch
 from artistrec.clusters import read_clusters
 from artistrec.errors import InputError
@@ -24,7 +24,7 @@ from artistrec.methods.blend import log_votes
 from artistrec.methods.cluster_popularity import cluster_popularity_scores
 from artistrec.methods.popularity import with_fallback
 from artistrec.methods.user_listening import user_listening_scores, with_user_listening
-from artistrec.metrics import query_map
+from artistrec.metrics import query_map, whole
 from artistrec.model import load_model, scores
 from artistrec.neighbours import VOTES, content_knn_scores, nearest_train_artists, vote_rows
 from artistrec.recommend import recommend
@@ -226,7 +226,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
 
     def with_users(queries, weight):
         user_listening = user_listening_scores(users, listen, artist_ids, queries, candidates)
-        return with_user_listening(log_votes(content_knn_of(queries)), user_listening, weight)
+        return with_user_listening(log_votes(content_knn_of(queries)), log_votes(user_listening), weight)
 
     content_knn = content_knn_of(test)
 
@@ -250,7 +250,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
         artist_ids,
         parts["valid"],
         candidates,
-        [(s, with_fallback(content_knn_raw_of(parts["valid"], *s[1:]), valid_informed)) for s in raw_grid],
+        [(s, whole(with_fallback(content_knn_raw_of(parts["valid"], *s[1:]), valid_informed))) for s in raw_grid],
     )
     # tuned one axis at a time: k, power, votes, (the one space), k, power, k, from the middle k
     raw_axes = (["raw"], ks, powers, list(VOTES))
@@ -268,7 +268,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
         artist_ids,
         parts["valid"],
         candidates,
-        [(w, with_fallback(with_users(parts["valid"], w), valid_informed)) for w in user_weights],
+        [(w, whole(with_fallback(with_users(parts["valid"], w), valid_informed))) for w in user_weights],
     )
     reported = json.loads((tmp_path / "metrics.json").read_text())
     tuning = reported["tuning"]["content_knn_user_listening"]
@@ -298,7 +298,7 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
         artist_ids,
         parts["valid"],
         candidates,
-        [(s, with_fallback(knn_listeners(parts["valid"], *s), valid_informed)) for s in grid],
+        [(s, whole(with_fallback(knn_listeners(parts["valid"], *s), valid_informed))) for s in grid],
     )
     # Tuned one axis at a time (scale, k, power, k again) from the content kNN's own k and power.
     content = reported["tuning"]["content_knn"]
@@ -318,29 +318,51 @@ def test_the_knn_cluster_and_listener_methods_score_as_the_tuned_settings_say_re
     alone = -nl.miss_log_probability(chance)
     weight = alone * drawn + exact - alone
     network_listeners = weight @ nl.candidate_listeners(listen, artist_ids, candidates).toarray().T
-    recomputed = query_map(
-        listen,
-        artist_ids,
-        test,
-        candidates,
-        [
-            ("network_listeners", with_fallback(network_listeners, informed)),
-            (
-                "content_knn_listeners",
-                with_fallback(knn_listeners(test, chosen["k"], chosen["power"], chosen["scale"]), informed),
-            ),
-            ("content_knn", with_fallback(content_knn, informed)),
-            ("content_knn_raw", with_fallback(content_knn_raw_of(test), informed)),
-            ("cluster_popularity", with_fallback(cluster_popularity, informed)),
-            (
-                "user_listening",
-                with_fallback(user_listening_scores(users, listen, artist_ids, test, candidates), informed),
-            ),
-            ("content_knn_user_listening", with_fallback(with_users(test, tuning["weight"]), informed)),
-        ],
-    )
+    dense = [
+        ("network_listeners", with_fallback(network_listeners, informed)),
+        (
+            "content_knn_listeners",
+            with_fallback(knn_listeners(test, chosen["k"], chosen["power"], chosen["scale"]), informed),
+        ),
+        ("content_knn", with_fallback(content_knn, informed)),
+        ("content_knn_raw", with_fallback(content_knn_raw_of(test), informed)),
+        ("cluster_popularity", with_fallback(cluster_popularity, informed)),
+        (
+            "user_listening",
+            with_fallback(user_listening_scores(users, listen, artist_ids, test, candidates), informed),
+        ),
+        ("content_knn_user_listening", with_fallback(with_users(test, tuning["weight"]), informed)),
+    ]
+    recomputed = query_map(listen, artist_ids, test, candidates, [(method, whole(s)) for method, s in dense])
     for method, maps in recomputed.items():
         assert {k: reported["methods"][method][k] for k in maps} == pytest.approx(maps, rel=1e-9)
+
+
+def test_scoring_a_few_artists_at_a_time_gives_exactly_the_metrics_and_top_lists_of_scoring_them_all_at_once(
+    demo_run, tmp_path, monkeypatch
+):
+    results = run_folder(demo_run)
+    data = demo_run / "results" / "demo" / "data"
+    inputs = replace(
+        evaluation_inputs(results, users=data / "features_likes.parquet"),
+        models={model.name: str(model / "model.h5") for model in (results / "models").iterdir()},
+        clusters=str(results / "clusters" / "clusters.npz"),
+        features={source: str(data / f"features_{source}.parquet") for source in SOURCES},
+    )
+    settings = CONFIG["evaluation"] | yaml.safe_load(TEST_CONFIG.read_text())["evaluation"]
+
+    def evaluated(folder: str) -> tuple[dict, pd.DataFrame]:
+        outputs = {name: str(tmp_path / folder / name) for name in ("metrics", "table", "recommendations", "record")}
+        evaluate_step(inputs, PLAN, 42, settings, outputs, DEMO_KEYS)
+        return json.loads(Path(outputs["metrics"]).read_text()), pd.read_csv(outputs["recommendations"])
+
+    whole_metrics, whole_top = evaluated("whole")
+    n_candidates = whole_metrics["n_candidates"]
+    monkeypatch.setattr(metrics, "SCORE_CHUNK_ELEMENTS", 3 * n_candidates)  # three artists per chunk
+    chunked_metrics, chunked_top = evaluated("chunked")
+    assert set(whole_metrics["methods"]) == METHODS
+    assert chunked_metrics == whole_metrics
+    pd.testing.assert_frame_equal(chunked_top, whole_top)
 
 
 def test_a_user_source_keyed_by_anything_but_user_ids_stops_evaluate_naming_the_config_key(demo_run, tmp_path):

@@ -7,6 +7,7 @@ its scores; rank artists without side information by popularity; measure; write
 
 from __future__ import annotations
 
+import functools
 import logging
 from typing import Any
 
@@ -26,19 +27,23 @@ log = logging.getLogger(__name__)
 
 def test_top(context: Context, rows: list[str], k: int) -> dict[str, tuple[np.ndarray, np.ndarray]]:
     """Each row's top ``k`` candidates (positions) per test artist and their scores, popularity order for
-    test artists without side information; one row's fallen-back scores exist at a time."""
-    top = {}
-    for row in rows:
-        scores = with_fallback(context.result(row).test, context.informed["test"])
-        best = rank(scores, k)
-        top[row] = best, np.take_along_axis(scores, best, axis=1)
+    test artists without side information. Chunk by chunk of test artists, every row in turn: what
+    rows share of a chunk is computed once, and no row's scores of every test artist exist at once.
+    """
+    n_test, k = context.parts["test"].shape[0], min(k, context.n_candidates)
+    top = {row: (np.empty((n_test, k), dtype=np.int64), np.empty((n_test, k), dtype=np.float32)) for row in rows}
+    for chunk in context.chunks("test"):
+        for row in rows:
+            scores = with_fallback(context.scores(row, "test", chunk), context.informed["test"][chunk])
+            best = rank(scores, k)
+            top[row][0][chunk], top[row][1][chunk] = best, np.take_along_axis(scores, best, axis=1)
     return top
 
 
 def served_method(context: Context, metrics: dict[str, Any]) -> dict[str, Any]:
     """Of the methods ``artistrec recommend`` can serve, the one with the best valid MAP@10 (ties: registry order)."""
     rows = [row for method in methods.servable(context.plan) for row in method.rows(context.plan)]
-    valid = context.valid_map((row, context.result(row).valid) for row in rows)
+    valid = context.valid_map((row, functools.partial(context.scores, row, "valid")) for row in rows)
     best = max(rows, key=lambda row: (valid[row]["map@10"], -rows.index(row)))
     return {"name": best, "valid_map@10": valid[best]["map@10"], "test_map@10": metrics["methods"][best]["map@10"]}
 

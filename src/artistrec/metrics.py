@@ -11,7 +11,7 @@ in chunks of queries, and made dense only over the candidate columns.
 
 from __future__ import annotations
 
-from collections.abc import Hashable, Iterable, Iterator
+from collections.abc import Callable, Hashable, Iterable
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -27,6 +27,43 @@ HEAD_CANDIDATES = 1000
 
 # rank deals each row into this many groups per wanted score.
 GROUPS_PER_K = 4
+
+# Scores are dense (queries x candidates) for a chunk of queries at a time, of about this many
+# elements (float32: 128 MB): over a large catalogue no method's scores of every query exist at once.
+SCORE_CHUNK_ELEMENTS = 2**25
+
+# A method's raw scores of a chunk of queries (a slice of their rows): chunk x candidates.
+RowScores = Callable[[slice], np.ndarray]
+
+
+def score_chunks(n_rows: int, n_candidates: int, align: int = 1) -> list[slice]:
+    """Consecutive slices of ``n_rows`` queries, each with about ``SCORE_CHUNK_ELEMENTS`` scores over
+    ``n_candidates``; a chunk of at least ``align`` rows holds a multiple of ``align`` (a forward batch).
+    With few candidates one chunk holds every query.
+    """
+    rows = max(1, SCORE_CHUNK_ELEMENTS // max(1, n_candidates))
+    if rows >= align:
+        rows -= rows % align
+    return [slice(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows)]
+
+
+def whole(scores: np.ndarray) -> RowScores:
+    """``RowScores`` of a score matrix already held whole."""
+    return lambda rows: scores[rows]
+
+
+def chunked_top(
+    method_scores: Iterable[tuple[Hashable, RowScores]], chunks: list[slice], k: int
+) -> dict[Hashable, np.ndarray]:
+    """Each method's top ``k`` (``rank``) per query, scored chunk by chunk: every method scores one chunk
+    before the next, so what they share for a chunk (``Context.chunk_once``) is computed once.
+    """
+    methods = list(method_scores)
+    top: dict[Hashable, list[np.ndarray]] = {key: [] for key, _ in methods}
+    for rows in chunks:
+        for key, scores in methods:
+            top[key].append(rank(scores(rows), k))
+    return {key: np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64) for key, blocks in top.items()}
 
 
 def rank(scores: np.ndarray, k: int) -> np.ndarray:
@@ -62,20 +99,6 @@ def rank(scores: np.ndarray, k: int) -> np.ndarray:
     return np.take_along_axis(candidates, best, axis=1)
 
 
-def ground_truth(
-    listen: sp.csr_matrix, artist_ids: np.ndarray, test: np.ndarray, candidates: np.ndarray
-) -> Iterator[tuple[np.ndarray, np.ndarray, np.ndarray]]:
-    """Per chunk of test artists: their positions in ``test``, their ground-truth sizes, and which
-    candidates are in their ground truth (chunk x candidates, bool)."""
-    test_rows = positions(test, artist_ids)
-    candidate_rows = positions(candidates, artist_ids)
-    has_listeners = np.diff(listen.indptr)[test_rows] > 0
-    for chunk, truth in co_listen_chunks(listen, test_rows, np.arange(artist_ids.shape[0])):
-        # An artist with a listener is co-listened with itself; it is never in its truth.
-        sizes = np.diff(truth.indptr) - has_listeners[chunk]
-        yield chunk, sizes, truth[:, candidate_rows].toarray() > 0
-
-
 class Relevance(NamedTuple):
     """The test artists' ground-truth sizes, per method which recommendations are hits (test artists x K,
     bool), and which test artists are co-listened mostly beyond the ``head`` most popular candidates
@@ -97,18 +120,29 @@ def relevance(
 ) -> Relevance:
     """What the metrics read of the ground truth, in one pass over it; ``recommended[method]`` holds
     candidate positions (test artists x K).
+
+    The ground truth is built for a chunk of test artists at a time and stays sparse:
+    only the recommended candidates are looked up in it.
     """
     sizes = np.zeros(test.shape[0], dtype=np.int64)
     hits = {method: np.zeros(top.shape, dtype=bool) for method, top in recommended.items()}
     long_tail = np.zeros(test.shape[0], dtype=bool)
-    for chunk, chunk_sizes, in_truth in ground_truth(listen, artist_ids, test, candidates):
-        sizes[chunk] = chunk_sizes
+    test_rows, candidate_rows = positions(test, artist_ids), positions(candidates, artist_ids)
+    has_listeners = np.diff(listen.indptr)[test_rows] > 0
+    for chunk, truth in co_listen_chunks(listen, test_rows, np.arange(artist_ids.shape[0])):
+        # An artist with a listener is co-listened with itself; it is never in its truth.
+        sizes[chunk] = np.diff(truth.indptr) - has_listeners[chunk]
+        in_truth = sp.csr_matrix(truth[:, candidate_rows] > 0)
         for method, top in recommended.items():
             block = top[chunk]
-            is_self = candidates[block] == test[chunk, None]
-            hits[method][chunk] = np.take_along_axis(in_truth, block, axis=1) & ~is_self
+            if block.size == 0:
+                continue
+            rows = np.repeat(np.arange(block.shape[0]), block.shape[1])
+            found = np.asarray(in_truth[rows, block.ravel()]).reshape(block.shape)
+            hits[method][chunk] = found & (candidates[block] != test[chunk, None])
         if candidates.shape[0] > head:
-            long_tail[chunk] = 2 * in_truth[:, head:].sum(axis=1) > in_truth.sum(axis=1)
+            in_tail = np.asarray(in_truth[:, head:].sum(axis=1)).ravel()
+            long_tail[chunk] = 2 * in_tail > np.asarray(in_truth.sum(axis=1)).ravel()
     return Relevance(sizes, hits, long_tail)
 
 
@@ -169,15 +203,17 @@ def query_map(
     artist_ids: np.ndarray,
     queries: np.ndarray,
     candidates: np.ndarray,
-    method_scores: Iterable[tuple[Hashable, np.ndarray]],
+    method_scores: Iterable[tuple[Hashable, RowScores]],
+    align: int = 1,
 ) -> dict[Hashable, dict[str, float]]:
     """MAP@1/5/10/20 of each method (any key, say a setting) over the queries with a non-empty ground truth.
 
-    ``method_scores`` yields (method, scores) pairs; each score matrix is cut to its
-    top 20 as it comes, so a generator keeps one dense (queries x candidates) matrix
-    alive at a time however many settings a tuning grid has.
+    ``method_scores`` pairs each method with its scores of a chunk of the queries
+    (``score_chunks``, ``align`` as there); each chunk is cut to its top 20 as it comes,
+    so a tuning grid holds dense scores of one chunk and one setting at a time.
     """
-    recommended = {method: rank(scores, max(K_VALUES)) for method, scores in method_scores}
+    chunks = score_chunks(queries.shape[0], candidates.shape[0], align)
+    recommended = chunked_top(method_scores, chunks, max(K_VALUES))
     sizes, hits, _ = relevance(listen, artist_ids, queries, candidates, recommended)
     evaluated = sizes > 0
     return {method: map_at_k(hits[method][evaluated], sizes[evaluated]) for method in recommended}

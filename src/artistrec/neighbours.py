@@ -112,14 +112,16 @@ def tune_neighbours(
     axis's ties go to its earlier value.
     """
     searched = functools.cache(search)
+    voting = functools.cache(functools.partial(vote_rows, train_targets))
     ks, powers, votes = grid
 
+    def scores(setting: KnnSetting, rows: slice) -> np.ndarray:
+        space, k, power, kind = setting
+        return neighbour_votes(*(found[rows] for found in searched(space)), voting(kind), k, power)
+
     def valid_maps(settings: Iterable[KnnSetting]) -> dict[Hashable, dict[str, float]]:
-        scores = (
-            (setting, neighbour_votes(*searched(setting[0]), vote_rows(train_targets, setting[3]), *setting[1:3]))
-            for setting in settings
-        )
-        return query_map(listen, artist_ids, queries, candidates, scores)
+        by_setting = ((setting, functools.partial(scores, setting)) for setting in settings)
+        return query_map(listen, artist_ids, queries, candidates, by_setting)
 
     start = (spaces[-1], ks[len(ks) // 2], powers[0], votes[0])
     return coordinate_search((spaces, ks, powers, votes), start, KNN_AXES_ORDER, valid_maps)  # type: ignore[return-value]

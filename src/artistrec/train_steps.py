@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pandas as pd
 import scipy.sparse as sp
 
@@ -17,7 +18,7 @@ from artistrec.listener_head import SampledListeners
 from artistrec.matrices import listeners, positions
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import query_map
-from artistrec.model import TrainSettings, save_model, train
+from artistrec.model import SCORE_BATCH, TrainSettings, save_model, train
 from artistrec.networks import TrainedVariant
 from artistrec.sampled_head import SampledOutputs, Sampling
 from artistrec.softmax_head import SampledSoftmax
@@ -151,8 +152,12 @@ def validate_step(
     variant = TrainedVariant.load(model_file, n_candidates=chosen.shape[0])
     artist_ids = all_artists(parts)
     listen = listeners(io.read_parquet(interactions_file), artist_ids)
-    network = with_fallback(variant.probabilities(valid), informed(variant.inputs, valid))
-    result = query_map(listen, artist_ids, valid, chosen, [("network", network)])
+    has_side_information = informed(variant.inputs, valid)
+
+    def network(rows: slice) -> np.ndarray:
+        return with_fallback(variant.probabilities(valid[rows]), has_side_information[rows])
+
+    result = query_map(listen, artist_ids, valid, chosen, [("network", network)], SCORE_BATCH)
     history = pd.read_csv(history_file)
     best_epoch = (
         int(history.loc[history["val_loss"].idxmin(), "epoch"]) if history["val_loss"].notna().any() else len(history)

@@ -59,10 +59,6 @@ def distribution(scores: np.ndarray) -> np.ndarray:
     return np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0)
 
 
-# Floor of a kNN probability in the blend: a candidate no neighbour voted for is
-# not impossible, only much less likely than those with votes (about 1e-3 each).
-
-
 def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
     """Which artists have side information in any of the sources of ``svd_files``."""
     return has_side_information(stack_vectors(svd_files, artist_ids))

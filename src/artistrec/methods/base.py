@@ -1,15 +1,16 @@
 """What every method is: a name, a kind, what it needs, a config switch, and one call that scores.
 
-A method family scores the valid and the test artists over the candidates and says
-what it tuned on the valid artists; the evaluate step applies the popularity
-fallback, measures and writes. Scores are raw (before the fallback), so that one
-method can build on another's (a blend on the content kNN's votes).
+A method family tunes on the valid artists and then scores any chunk of the valid or
+the test artists over the candidates (dense scores of every artist over a whole
+catalogue would not fit); the evaluate step applies the popularity fallback,
+measures and writes. Scores are raw (before the fallback), so that one method can
+build on another's (a blend on the content kNN's votes).
 """
 
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -70,10 +71,10 @@ class Plan:
 
 @dataclass(frozen=True)
 class Scored:
-    """One method's raw scores (artists x candidates) of the valid and the test artists, and what it tuned."""
+    """One method, tuned: ``of(part, rows)`` gives its raw scores (rows x candidates) of the ``part``
+    (``valid`` or ``test``) artists ``rows`` (a slice), and ``tuning`` what it tuned."""
 
-    valid: np.ndarray
-    test: np.ndarray
+    of: Callable[[str, slice], np.ndarray]
     tuning: dict[str, Any] = field(default_factory=dict)
 
 
@@ -110,7 +111,7 @@ class Method(ABC):
 
     @abstractmethod
     def score_rows(self, context: Context) -> dict[str, Scored]:
-        """Each row's raw scores of the valid and test artists over the candidates, and the tuning records."""
+        """Each row, tuned on the valid artists: its scores of any chunk of artists and its tuning record."""
 
 
 class OneRowMethod(Method):
@@ -127,7 +128,7 @@ class OneRowMethod(Method):
 
     @abstractmethod
     def score(self, context: Context) -> Scored:
-        """Raw scores of the valid and test artists over the candidates, and the tuning record."""
+        """The method tuned on the valid artists: its scores of any chunk of artists and its tuning record."""
 
 
 @dataclass(frozen=True)
@@ -184,4 +185,4 @@ class ServableMethod(OneRowMethod):
         """The scores as the probabilities ``artistrec recommend`` shows."""
 
     def score(self, context: Context) -> Scored:
-        return Scored(*(self.serve(context, context.queries(part)) for part in ("valid", "test")))
+        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)))

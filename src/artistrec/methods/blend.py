@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
@@ -10,7 +11,7 @@ import numpy as np
 
 from artistrec.methods.base import OneRowMethod, Plan, Scored
 from artistrec.methods.network import averaged_networks
-from artistrec.vectors import distribution, log_probability
+from artistrec.vectors import distribution
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
@@ -27,22 +28,22 @@ def log_votes(votes: np.ndarray) -> np.ndarray:
     return np.log(distribution(votes) + BLEND_FLOOR)
 
 
-def blend(network: np.ndarray, weight: float, votes: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
+def blend(log_network: np.ndarray, weight: float, log_experts: Sequence[tuple[np.ndarray, float]]) -> np.ndarray:
     """Geometric blend ``weight * log p_network + (1 - weight) * sum_i share_i * log p_i``.
 
-    ``network`` holds probabilities; ``votes`` pairs each kNN's non-negative votes
-    with its share (the shares sum to 1). A product of experts rewards candidates
-    every method likes, which on valid artists beats the arithmetic mean of the
-    distributions.
+    ``log_network`` is the network's ``log_probability``; ``log_experts`` pairs each
+    kNN's ``log_votes`` with its share (the shares sum to 1). A product of experts
+    rewards candidates every method likes, which on valid artists beats the
+    arithmetic mean of the distributions.
     """
-    scores = weight * log_probability(network)
-    for expert, share in votes:
+    scores = weight * log_network
+    for expert, share in log_experts:
         if share:
-            scores += (1.0 - weight) * share * log_votes(expert)
+            scores += (1.0 - weight) * share * expert
     return scores
 
 
-def knn_votes(content: np.ndarray, embedding: np.ndarray | None, share: float) -> list[tuple[np.ndarray, float]]:
+def knn_experts(content: np.ndarray, embedding: np.ndarray | None, share: float) -> list[tuple[np.ndarray, float]]:
     """The kNN experts of the blend: the content kNN and, with ``share``, the embedding kNN."""
     return [(content, 1.0 - share)] + ([(embedding, share)] if embedding is not None else [])
 
@@ -57,16 +58,18 @@ class NetworkKnn(OneRowMethod):
         return averaged_networks(plan)
 
     def score(self, context: Context) -> Scored:
-        embedding = context.result("network_embedding_knn") if context.has("network_embedding_knn") else None
-        embedding_votes = {part: None if embedding is None else getattr(embedding, part) for part in ("valid", "test")}
-        shares = context.settings["blend_embedding_shares"] if embedding is not None else [0.0]
+        embedding = context.has("network_embedding_knn")
+        shares = context.settings["blend_embedding_shares"] if embedding else [0.0]
 
-        def blended(part: str, weight: float, share: float) -> np.ndarray:
-            experts = knn_votes(context.content_votes(part), embedding_votes[part], share)
-            return blend(context.ensemble(part), weight, experts)
+        def blended(part: str, rows: slice, weight: float, share: float) -> np.ndarray:
+            content = context.log_votes("content_knn", part, rows)
+            by_embedding = context.log_votes("network_embedding_knn", part, rows) if embedding else None
+            return blend(context.log_ensemble(part, rows), weight, knn_experts(content, by_embedding, share))
 
         grid = [(weight, share) for weight in context.settings["blend_weights"] for share in shares]
-        by_setting = context.valid_map(((weight, share), blended("valid", weight, share)) for weight, share in grid)
+        by_setting = context.valid_map(
+            ((weight, share), functools.partial(blended, "valid", weight=weight, share=share)) for weight, share in grid
+        )
         weight, share = max(by_setting, key=lambda ws: (by_setting[ws]["map@10"], -ws[0], -ws[1]))
         tuning = {
             "weight": weight,
@@ -76,4 +79,4 @@ class NetworkKnn(OneRowMethod):
             ],
         }
         log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
-        return Scored(blended("valid", weight, share), blended("test", weight, share), {self.name: tuning})
+        return Scored(functools.partial(blended, weight=weight, share=share), {self.name: tuning})

@@ -20,12 +20,17 @@ def cluster_popularity_scores(
 ) -> np.ndarray:
     """The cluster baseline: the candidates most co-listened with the train artists of the query's cluster.
 
-    Each cluster's scores are the sum of its train artists' ``vote_rows`` (their
-    co-listening distributions or co-listened sets; one indicator-matrix product).
     A query without a cluster, or whose cluster has no train artists, gets an
     all-zero row, which ``rank`` turns into popularity order.
     """
     n_clusters = max(int(train_labels.max(initial=NO_CLUSTER)), int(query_labels.max(initial=NO_CLUSTER))) + 1
+    return cluster_votes(train_labels, vote_rows, n_clusters)[query_labels]
+
+
+def cluster_votes(train_labels: np.ndarray, vote_rows: sp.csr_matrix, n_clusters: int) -> np.ndarray:
+    """Per cluster (``n_clusters`` rows, then an all-zero row that label -1 indexes): the sum of its train
+    artists' ``vote_rows`` (their co-listening distributions or co-listened sets; one indicator-matrix product).
+    """
     members = np.flatnonzero(train_labels != NO_CLUSTER)
     membership = sp.csr_matrix(
         (np.ones(members.shape[0], dtype=np.float32), (train_labels[members], members)),
@@ -33,8 +38,7 @@ def cluster_popularity_scores(
     )
     per_cluster = np.zeros((n_clusters + 1, vote_rows.shape[1]), dtype=np.float32)
     per_cluster[:n_clusters] = (membership @ vote_rows).toarray()
-    # The extra last row stays zero: label -1 indexes it.
-    return per_cluster[query_labels]
+    return per_cluster
 
 
 class ClusterPopularity(OneRowMethod):
@@ -47,11 +51,7 @@ class ClusterPopularity(OneRowMethod):
     def score(self, context: Context) -> Scored:
         assert context.inputs.clusters is not None  # the rules give the clusters when this method is on
         cluster_ids, labels, clusters = read_clusters(context.inputs.clusters)
-        train_labels = labels[positions(context.parts["train"], cluster_ids)]
-        rows = context.vote_rows()
-        valid, test = (
-            cluster_popularity_scores(labels[positions(context.parts[part], cluster_ids)], train_labels, rows)
-            for part in ("valid", "test")
-        )
+        of_part = {part: labels[positions(ids, cluster_ids)] for part, ids in context.parts.items()}
+        per_cluster = cluster_votes(of_part["train"], context.vote_rows(), clusters.k)
         tuning = {"k": clusters.k, "silhouettes": {str(k): v for k, v in clusters.silhouettes.items()}}
-        return Scored(valid, test, {"clusters": tuning})
+        return Scored(lambda part, rows: per_cluster[of_part[part][rows]], {"clusters": tuning})

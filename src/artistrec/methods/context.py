@@ -21,13 +21,15 @@ from artistrec.errors import InputError
 from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, source_users
 from artistrec.methods.base import Method, Plan, Queries, Scored
+from artistrec.methods.blend import log_votes
 from artistrec.methods.listeners import ListenerScores
 from artistrec.methods.popularity import with_fallback
-from artistrec.metrics import query_map
+from artistrec.metrics import RowScores, query_map, score_chunks
+from artistrec.model import SCORE_BATCH
 from artistrec.neighbours import nearest_train_artists, neighbour_votes, vote_rows
 from artistrec.split import read_split, tuning_parts
 from artistrec.variants import input_files
-from artistrec.vectors import content_vectors, informed
+from artistrec.vectors import content_vectors, informed, log_probability
 
 if TYPE_CHECKING:
     from artistrec.networks import TrainedVariant
@@ -76,12 +78,29 @@ class Context:
         self._owner = {row: method for method in methods for row in method.rows(plan)}
         self._scored: dict[str, dict[str, Scored]] = {}
         self._memo: dict[tuple[str, ...], Any] = {}
+        self._chunk: dict[str, tuple[int, int]] = {}
+        self._chunk_memo: dict[str, dict[tuple[str, ...], Any]] = {part: {} for part in PARTS}
 
     def once(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
         """``compute()``'s value, computed the first time ``key`` is asked and kept for the evaluation."""
         if key not in self._memo:
             self._memo[key] = compute()
         return self._memo[key]
+
+    def chunk_once(self, part: str, rows: slice, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
+        """``compute()``'s value for the ``part`` artists ``rows``, kept until another chunk of ``part`` is asked:
+        what several methods read of one chunk (a blend's experts) is computed once, and only one chunk's is held.
+        """
+        if self._chunk.get(part) != (rows.start, rows.stop):
+            self._chunk[part], self._chunk_memo[part] = (rows.start, rows.stop), {}
+        memo = self._chunk_memo[part]
+        if key not in memo:
+            memo[key] = compute()
+        return memo[key]
+
+    def chunks(self, part: str) -> list[slice]:
+        """The chunks the ``part`` artists are scored in (``score_chunks``: whole batches of a network's forward pass)."""
+        return score_chunks(self.parts[part].shape[0], self.n_candidates, SCORE_BATCH)
 
     def has(self, row: str) -> bool:
         """Whether ``row`` is a row of an enabled method."""
@@ -92,13 +111,18 @@ class Context:
         return int(self.candidates.shape[0])
 
     def result(self, row: str) -> Scored:
-        """The raw scores of a row of an enabled method, scored on first use (its tuning recorded then)."""
+        """A row of an enabled method: its scores of any chunk, tuned on first use (its tuning recorded then)."""
         method = self._owner[row]
         if method.name not in self._scored:
             self._scored[method.name] = method.score_rows(self)
             for scored in self._scored[method.name].values():
                 self.tuning.update(scored.tuning)
         return self._scored[method.name][row]
+
+    def scores(self, row: str, part: str, rows: slice) -> np.ndarray:
+        """A row's raw scores of the ``part`` artists ``rows``, kept for the chunk: what a method that builds on
+        another row (a blend) reads."""
+        return self.chunk_once(part, rows, ("scores", row), lambda: self.result(row).of(part, rows))
 
     # --- side information and the popularity fallback -------------------------------
 
@@ -111,16 +135,22 @@ class Context:
     def informed(self) -> dict[str, np.ndarray]:
         return {part: informed(self.svd_files, self.parts[part]) for part in PARTS}
 
-    def valid_map(self, scores_by_setting: Iterable[tuple[Hashable, np.ndarray]]) -> dict[Hashable, dict[str, float]]:
-        """MAP@K on the valid artists of each setting's scores, artists without side information by popularity as on test."""
-        fallen_back = ((key, with_fallback(scores, self.informed["valid"])) for key, scores in scores_by_setting)
-        return query_map(self.listen, self.artist_ids, self.parts["valid"], self.candidates, fallen_back)
+    def valid_map(self, scores_by_setting: Iterable[tuple[Hashable, RowScores]]) -> dict[Hashable, dict[str, float]]:
+        """MAP@K on the valid artists of each setting's scores (of a chunk of valid rows), artists without side
+        information by popularity as on test."""
+        informed = self.informed["valid"]
 
-    def queries(self, part: str) -> Queries:
-        """The ``part`` artists as servable methods score them: their network inputs and linked users."""
-        ids = self.parts[part]
-        return self.once(
-            ("queries", part), lambda: Queries(stack_vectors(self.svd_files, ids), self.listening.links_of(ids))
+        def fallen_back(scores: RowScores) -> RowScores:
+            return lambda rows: with_fallback(scores(rows), informed[rows])
+
+        settings = ((key, fallen_back(scores)) for key, scores in scores_by_setting)
+        return query_map(self.listen, self.artist_ids, self.parts["valid"], self.candidates, settings, SCORE_BATCH)
+
+    def queries(self, part: str, rows: slice) -> Queries:
+        """The ``part`` artists ``rows`` as servable methods score them: their network inputs and linked users."""
+        ids = self.parts[part][rows]
+        return self.chunk_once(
+            part, rows, ("queries",), lambda: Queries(stack_vectors(self.svd_files, ids), self.listening.links_of(ids))
         )
 
     # --- trained networks ------------------------------------------------------------
@@ -135,9 +165,9 @@ class Context:
             lambda: TrainedVariant.load_named(name, path, self.n_candidates, int(self.listen.shape[1])),
         )
 
-    def probabilities(self, name: str, part: str) -> np.ndarray:
-        """A softmax network's probabilities over the candidates for the ``part`` artists (computed once)."""
-        return self.once(("probabilities", name, part), lambda: self.network(name).probabilities(self.parts[part]))
+    def probabilities(self, name: str, part: str, rows: slice) -> np.ndarray:
+        """A softmax network's probabilities over the candidates for the ``part`` artists ``rows``."""
+        return self.network(name).probabilities(self.parts[part][rows])
 
     @property
     def members(self) -> list[str]:
@@ -145,11 +175,14 @@ class Context:
         models = self.inputs.models
         return sorted(name for name in models if name == "default" or name.startswith("member-")) or ["default"]
 
-    def ensemble(self, part: str) -> np.ndarray:
-        """The mean probabilities of the ensemble members (the default network's when there are none), computed once."""
-        return self.once(
-            ("ensemble", part), lambda: np.mean([self.probabilities(name, part) for name in self.members], axis=0)
-        )
+    def log_ensemble(self, part: str, rows: slice) -> np.ndarray:
+        """The log of the ensemble members' mean probabilities (the default network's when there are none) for
+        the ``part`` artists ``rows``, kept for the chunk."""
+
+        def mean() -> np.ndarray:
+            return np.mean([self.probabilities(name, part, rows) for name in self.members], axis=0)
+
+        return self.chunk_once(part, rows, ("log_ensemble",), lambda: log_probability(mean()))
 
     # --- the tuned content kNN's space ---------------------------------------------------
 
@@ -167,15 +200,27 @@ class Context:
 
     def vote_rows(self) -> sp.csr_matrix:
         """The rows neighbours vote with, as the tuned content kNN chose (distributions or sets)."""
-        return vote_rows(self.targets, self.knn["votes"])
+        return self.once(("vote_rows",), lambda: vote_rows(self.targets, self.knn["votes"]))
 
-    def content_votes(self, part: str) -> np.ndarray:
-        """The tuned content kNN's votes for the ``part`` artists (computed once)."""
+    def content_votes(self, part: str, rows: slice) -> np.ndarray:
+        """The tuned content kNN's votes for the ``part`` artists ``rows``, kept for the chunk."""
         k, power = self.knn["k"], self.knn["power"]
-        return self.once(
-            ("content_votes", part),
-            lambda: neighbour_votes(*self.content_neighbours(part, k), self.vote_rows(), k, power),
+        nearest = self.once(("content_neighbours", part), lambda: self.content_neighbours(part, k))
+        return self.chunk_once(
+            part,
+            rows,
+            ("content_votes",),
+            lambda: neighbour_votes(*(a[rows] for a in nearest), self.vote_rows(), k, power),
         )
+
+    def log_votes(self, row: str, part: str, rows: slice) -> np.ndarray:
+        """A kNN's votes of the ``part`` artists ``rows`` as a blend's log probabilities, kept for the chunk: the
+        tuned content kNN's (``content_knn``) or another kNN row's."""
+
+        def votes() -> np.ndarray:
+            return self.content_votes(part, rows) if row == "content_knn" else self.scores(row, part, rows)
+
+        return self.chunk_once(part, rows, ("log_votes", row), lambda: log_votes(votes()))
 
     # --- the users of the user source, and the candidates scored through listeners -------------
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 import logging
 from typing import TYPE_CHECKING, Any
 
+import numpy as np
+
 from artistrec.methods.base import OneRowMethod, Scored
 from artistrec.neighbours import Vectors, nearest_train_artists, neighbour_votes, tune_neighbours, vote_rows
 
@@ -26,7 +28,7 @@ class ContentKnn(OneRowMethod):
     kind = "baseline"
 
     def score(self, context: Context) -> Scored:
-        return Scored(context.content_votes("valid"), context.content_votes("test"))
+        return Scored(context.content_votes)
 
 
 def tuned_knn(context: Context, name: str, vectors: dict[str, Vectors]) -> Scored:
@@ -49,8 +51,10 @@ def tuned_knn(context: Context, name: str, vectors: dict[str, Vectors]) -> Score
     tuning["valid_map@10"] = by_setting[(name, k, power, votes)]["map@10"]
     tuning["settings_scored"] = len(by_setting)
     log.info("%s: %d neighbours, similarity ** %g, %s votes (tuned on valid)", name, k, power, votes)
-    rows = vote_rows(context.targets, votes)
-    test_neighbours = nearest_train_artists(vectors["test"], vectors["train"], k)
-    return Scored(
-        neighbour_votes(*neighbours, rows, k, power), neighbour_votes(*test_neighbours, rows, k, power), {name: tuning}
-    )
+    voting = vote_rows(context.targets, votes)
+    nearest = {"valid": neighbours, "test": nearest_train_artists(vectors["test"], vectors["train"], k)}
+
+    def scores(part: str, rows: slice) -> np.ndarray:
+        return neighbour_votes(*(found[rows] for found in nearest[part]), voting, k, power)
+
+    return Scored(scores, {name: tuning})

@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import functools
 import logging
+from collections.abc import Hashable, Iterable
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
@@ -312,26 +313,22 @@ class ContentKnnListeners(OneRowMethod):
 
     def score(self, context: Context) -> Scored:
         listened, settings = context.listening, context.settings
+        n_train = context.parts["train"].shape[0]
+        neighbours = {"valid": context.content_neighbours("valid", max(settings["knn_k"]))}
 
-        def scored(
-            part: str, k: int, power: float, scale: float, neighbours: tuple[np.ndarray, np.ndarray]
-        ) -> np.ndarray:
-            shares = neighbour_shares(*neighbours, context.parts["train"].shape[0], k, power)
-            return listened.neighbour_scores(shares, scale, context.queries(part).links)
+        def scored(part: str, setting: tuple[int, float, float], rows: slice) -> np.ndarray:
+            k, power, scale = setting
+            shares = neighbour_shares(*(found[rows] for found in neighbours[part]), n_train, k, power)
+            return listened.neighbour_scores(shares, scale, context.queries(part, rows).links)
 
-        valid_neighbours = context.content_neighbours("valid", max(settings["knn_k"]))
+        def valid_maps(grid: Iterable[tuple[int, float, float]]) -> dict[Hashable, dict[str, float]]:
+            return context.valid_map((setting, functools.partial(scored, "valid", setting)) for setting in grid)
+
         axes = (settings["knn_k"], settings["knn_power"], settings["listener_scales"])
         start = (context.knn["k"], context.knn["power"], settings["listener_scales"][0])
-        (k, power, scale), by_setting = coordinate_search(
-            axes,
-            start,
-            LISTENER_AXES_ORDER,
-            lambda grid: context.valid_map((setting, scored("valid", *setting, valid_neighbours)) for setting in grid),
-        )
+        (k, power, scale), by_setting = coordinate_search(axes, start, LISTENER_AXES_ORDER, valid_maps)
         tuning = {"k": k, "power": power, "scale": scale, "valid_map@10": by_setting[(k, power, scale)]["map@10"]}
         tuning["settings_scored"] = len(by_setting)
         log.info("content_knn_listeners: %d neighbours, similarity ** %g, scale %g (tuned on valid)", k, power, scale)
-        valid = scored("valid", k, power, scale, valid_neighbours)
-        return Scored(
-            valid, scored("test", k, power, scale, context.content_neighbours("test", k)), {self.name: tuning}
-        )
+        neighbours["test"] = context.content_neighbours("test", k)
+        return Scored(lambda part, rows: scored(part, (k, power, scale), rows), {self.name: tuning})

@@ -26,8 +26,8 @@ def averaged_networks(plan: Plan) -> list[str]:
 
 
 def scored_network(context: Context, name: str) -> Scored:
-    """One softmax network's log probabilities of the valid and test artists."""
-    return Scored(*(log_probability(context.probabilities(name, part)) for part in ("valid", "test")))
+    """One softmax network's log probabilities."""
+    return Scored(lambda part, rows: log_probability(context.probabilities(name, part, rows)))
 
 
 class Network(ServableMethod):
@@ -64,7 +64,7 @@ class NetworkEnsemble(OneRowMethod):
         return ensemble_members(plan)
 
     def score(self, context: Context) -> Scored:
-        return Scored(*(log_probability(context.ensemble(part)) for part in ("valid", "test")))
+        return Scored(context.log_ensemble)
 
 
 class Ablation(Method):

@@ -5,6 +5,7 @@ expert added to the content kNN and to ``network_knn``, with a weight tuned on v
 
 from __future__ import annotations
 
+import functools
 import logging
 from abc import abstractmethod
 from typing import TYPE_CHECKING, Any
@@ -14,7 +15,7 @@ import scipy.sparse as sp
 
 from artistrec.matrices import positions
 from artistrec.methods.base import USERS, OneRowMethod, Plan, Scored
-from artistrec.methods.blend import NetworkKnn, log_votes
+from artistrec.methods.blend import NetworkKnn
 from artistrec.targets import drop_self
 
 if TYPE_CHECKING:
@@ -42,13 +43,14 @@ def user_listening_scores(
     return drop_self(votes, queries, candidates).toarray().astype(np.float32)
 
 
-def with_user_listening(scores: np.ndarray, user_listening: np.ndarray, weight: float) -> np.ndarray:
-    """A blend's log scores with the users' listening as one more expert: ``+ weight * log p_users``.
+def with_user_listening(scores: np.ndarray, log_users: np.ndarray, weight: float) -> np.ndarray:
+    """A blend's log scores with the users' listening as one more expert: ``+ weight * log p_users``, where
+    ``log_users`` is the ``log_votes`` of ``user_listening_scores``.
 
     An artist whose users listen to no candidate gets the same term for every
     candidate: its ranking is the blend's.
     """
-    return scores + weight * log_votes(user_listening)
+    return scores + weight * log_users
 
 
 class UserListening(OneRowMethod):
@@ -61,14 +63,12 @@ class UserListening(OneRowMethod):
     def score(self, context: Context) -> Scored:
         users = context.users
         assert users is not None  # enabled only with a user source
-        return Scored(
-            *(
-                user_listening_scores(
-                    users, context.listen, context.artist_ids, context.parts[part], context.candidates
-                )
-                for part in ("valid", "test")
-            )
-        )
+
+        def scores(part: str, rows: slice) -> np.ndarray:
+            queries = context.parts[part][rows]
+            return user_listening_scores(users, context.listen, context.artist_ids, queries, context.candidates)
+
+        return Scored(scores)
 
 
 class WithUserListening(OneRowMethod):
@@ -77,21 +77,21 @@ class WithUserListening(OneRowMethod):
     needs = frozenset({USERS})
 
     @abstractmethod
-    def blend_scores(self, context: Context) -> Scored:
-        """The log scores the users' listening is added to."""
+    def blend_scores(self, context: Context, part: str, rows: slice) -> np.ndarray:
+        """The log scores the users' listening is added to, of the ``part`` artists ``rows``."""
 
     def score(self, context: Context) -> Scored:
-        blend, users = self.blend_scores(context), context.result("user_listening")
+        def scores(part: str, rows: slice, weight: float) -> np.ndarray:
+            users = context.log_votes("user_listening", part, rows)
+            return with_user_listening(self.blend_scores(context, part, rows), users, weight)
+
         weights = context.settings["user_listening_weights"]
-        by_weight = context.valid_map((w, with_user_listening(blend.valid, users.valid, w)) for w in weights)
+        by_weight = context.valid_map((w, functools.partial(scores, "valid", weight=w)) for w in weights)
         weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
         tuning: dict[str, Any] = {"weight": weight}
         tuning["valid_map@10"] = [{"weight": w, "map@10": m["map@10"]} for w, m in by_weight.items()]
         log.info("%s: users' listening weight %g (tuned on valid)", self.name, weight)
-        valid, test = (
-            with_user_listening(getattr(blend, part), getattr(users, part), weight) for part in ("valid", "test")
-        )
-        return Scored(valid, test, {self.name: tuning})
+        return Scored(functools.partial(scores, weight=weight), {self.name: tuning})
 
 
 class ContentKnnUserListening(WithUserListening):
@@ -100,9 +100,8 @@ class ContentKnnUserListening(WithUserListening):
     name = "content_knn_user_listening"
     kind = "baseline"
 
-    def blend_scores(self, context: Context) -> Scored:
-        knn = context.result("content_knn")
-        return Scored(log_votes(knn.valid), log_votes(knn.test))
+    def blend_scores(self, context: Context, part: str, rows: slice) -> np.ndarray:
+        return context.log_votes("content_knn", part, rows)
 
 
 class NetworkKnnUserListening(WithUserListening):
@@ -117,5 +116,5 @@ class NetworkKnnUserListening(WithUserListening):
     def models(self, plan: Plan) -> list[str]:
         return NetworkKnn().models(plan)
 
-    def blend_scores(self, context: Context) -> Scored:
-        return context.result("network_knn")
+    def blend_scores(self, context: Context, part: str, rows: slice) -> np.ndarray:
+        return context.scores("network_knn", part, rows)
