@@ -1,3 +1,5 @@
+import functools
+
 import ml_metrics
 import numpy as np
 import pandas as pd
@@ -131,7 +133,9 @@ def test_knn_tuning_searches_each_space_once_and_scores_a_fraction_of_the_grid()
         return nearest_train_artists(spaces[space][50:], spaces[space][:50], 40)
 
     grid = ([5, 10, 20, 40], [1.0, 3.0], list(VOTES))
-    best, scored = tune_neighbours(listen, artist_ids, valid, candidates, search, [3, 6], targets, grid)
+    best, scored = tune_neighbours(
+        listen, artist_ids, valid, candidates, search, [3, 6], functools.partial(vote_rows, targets), grid
+    )
     assert sorted(searched) == [3, 6]
     assert scored[best]["map@10"] == max(result["map@10"] for result in scored.values())
     assert len(scored) < len(spaces) * len(grid[0]) * len(grid[1]) * len(grid[2])
@@ -162,6 +166,7 @@ def test_rank_is_a_stable_sort_of_each_row_cut_at_k():
     for n_columns in (5, 64, 200, 1000):
         scores = np.round(rng.standard_normal((30, n_columns)), 1).astype(np.float32)  # many ties
         scores[:5] = 0.0  # a whole row tied
+        scores[5:10] = np.where(rng.random((5, n_columns)) < 0.05, 1.0, 0.0)  # votes: a few, the rest tied at 0
         for k in (1, 7, 20):
             expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
             assert rank(scores, k).tolist() == expected.tolist()

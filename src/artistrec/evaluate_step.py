@@ -34,7 +34,7 @@ def test_top(context: Context, rows: list[str], k: int) -> dict[str, tuple[np.nd
     top = {row: (np.empty((n_test, k), dtype=np.int64), np.empty((n_test, k), dtype=np.float32)) for row in rows}
     for chunk in context.chunks("test"):
         for row in rows:
-            scores = with_fallback(context.scores(row, "test", chunk), context.informed["test"][chunk])
+            scores = with_fallback(context.scores(row, "test", chunk, keep=False), context.informed["test"][chunk])
             best = rank(scores, k)
             top[row][0][chunk], top[row][1][chunk] = best, np.take_along_axis(scores, best, axis=1)
     return top

@@ -86,7 +86,7 @@ def rank(scores: np.ndarray, k: int) -> np.ndarray:
     tail = n_columns - whole
     group_max[:, :tail] = np.maximum(group_max[:, :tail], scores[:, whole:])
     threshold = np.partition(group_max, groups - k, axis=1)[:, groups - k]
-    rows, columns = np.divmod(np.flatnonzero(scores >= threshold[:, None]), n_columns)
+    rows, columns = np.divmod(np.flatnonzero(reaching(scores, threshold, k)), n_columns)
     # The scores that reach the threshold, left-aligned per row in ascending column
     # order and padded with +inf: a stable sort of their negatives ranks them.
     counts = np.bincount(rows, minlength=n_rows)
@@ -97,6 +97,21 @@ def rank(scores: np.ndarray, k: int) -> np.ndarray:
     candidates[rows, slot] = columns
     best = np.argsort(keys, axis=1, kind="stable")[:, :k]
     return np.take_along_axis(candidates, best, axis=1)
+
+
+def reaching(scores: np.ndarray, threshold: np.ndarray, k: int) -> np.ndarray:
+    """Which scores can be in a row's top ``k``: those above its ``threshold`` and, of those equal to it, the
+    first ones in column order (ties go to the smaller position). Sparse scores (votes, most of them 0) tie
+    on whole rows; without the cut every tied score would be sorted.
+    """
+    reach = scores >= threshold[:, None]
+    tied = np.flatnonzero(reach.sum(axis=1) > GROUPS_PER_K * k)
+    if tied.shape[0]:
+        block, at = scores[tied], threshold[tied, None]
+        equal = block == at
+        wanted = k - (block > at).sum(axis=1, keepdims=True)
+        reach[tied] = (block > at) | (equal & (np.cumsum(equal, axis=1) <= wanted))
+    return reach
 
 
 class Relevance(NamedTuple):

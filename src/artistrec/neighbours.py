@@ -100,19 +100,19 @@ def tune_neighbours(
     candidates: np.ndarray,
     search: Callable[[Hashable], tuple[np.ndarray, np.ndarray]],
     spaces: Sequence[Hashable],
-    train_targets: sp.csr_matrix,
+    voting: Callable[[str], sp.csr_matrix],
     grid: tuple[Sequence[int], Sequence[float], Sequence[str]],
 ) -> tuple[KnnSetting, dict[KnnSetting, dict[str, float]]]:
     """The (space, k, power, votes) with the best MAP@10 on ``queries`` that ``KNN_AXES_ORDER`` finds, and
     every setting it scored.
 
     ``search(space)`` gives the queries' ``nearest_train_artists`` in a space for the
-    largest k; it runs once per space. ``grid`` is the (ks, powers, votes) tried. The
+    largest k; it runs once per space. ``voting(votes)`` gives the rows neighbours vote
+    with (``vote_rows`` of the train targets). ``grid`` is the (ks, powers, votes) tried. The
     search starts from the last space, the middle k and the first power and votes; an
     axis's ties go to its earlier value.
     """
     searched = functools.cache(search)
-    voting = functools.cache(functools.partial(vote_rows, train_targets))
     ks, powers, votes = grid
 
     def scores(setting: KnnSetting, rows: slice) -> np.ndarray:

@@ -6,6 +6,7 @@ object and call these, so every step can also be run and tested without Snakemak
 
 from __future__ import annotations
 
+import functools
 import logging
 from collections.abc import Hashable
 from pathlib import Path
@@ -24,7 +25,7 @@ from artistrec.features import fit_svd, save_svd, source_matrix, stack_vectors
 from artistrec.ingest import names_for, restrict_to_listened
 from artistrec.matrices import listeners, positions
 from artistrec.metrics import HEAD_CANDIDATES
-from artistrec.neighbours import nearest_train_artists, tune_neighbours
+from artistrec.neighbours import nearest_train_artists, tune_neighbours, vote_rows
 from artistrec.split import all_artists, read_split, split_artists, tuning_parts
 from artistrec.summary import aggregate, comparisons, markdown_table, sweep_plot, sweep_table
 from artistrec.targets import build_targets
@@ -172,7 +173,14 @@ def tune_knn(
 
     grid = (ks, powers, votes)
     best, by_setting = tune_neighbours(
-        listen, artist_ids, parts["valid"], chosen, neighbours, sorted(knn_svd_files), targets, grid
+        listen,
+        artist_ids,
+        parts["valid"],
+        chosen,
+        neighbours,
+        sorted(knn_svd_files),
+        functools.cache(functools.partial(vote_rows, targets)),
+        grid,
     )
     table = [
         {"dim": dim, "k": int(k), "power": float(power), "votes": kind, **result}

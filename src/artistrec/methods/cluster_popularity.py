@@ -52,6 +52,6 @@ class ClusterPopularity(OneRowMethod):
         assert context.inputs.clusters is not None  # the rules give the clusters when this method is on
         cluster_ids, labels, clusters = read_clusters(context.inputs.clusters)
         of_part = {part: labels[positions(ids, cluster_ids)] for part, ids in context.parts.items()}
-        per_cluster = cluster_votes(of_part["train"], context.vote_rows(), clusters.k)
+        per_cluster = cluster_votes(of_part["train"], context.vote_rows(context.knn["votes"]), clusters.k)
         tuning = {"k": clusters.k, "silhouettes": {str(k): v for k, v in clusters.silhouettes.items()}}
         return Scored(lambda part, rows: per_cluster[of_part[part][rows]], {"clusters": tuning})

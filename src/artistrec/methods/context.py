@@ -91,12 +91,16 @@ class Context:
         """``compute()``'s value for the ``part`` artists ``rows``, kept until another chunk of ``part`` is asked:
         what several methods read of one chunk (a blend's experts) is computed once, and only one chunk's is held.
         """
-        if self._chunk.get(part) != (rows.start, rows.stop):
-            self._chunk[part], self._chunk_memo[part] = (rows.start, rows.stop), {}
-        memo = self._chunk_memo[part]
+        memo = self.held(part, rows)
         if key not in memo:
             memo[key] = compute()
         return memo[key]
+
+    def held(self, part: str, rows: slice) -> dict[tuple[str, ...], Any]:
+        """What is kept for the ``part`` chunk ``rows``; asking another chunk of ``part`` lets go of the last one's."""
+        if self._chunk.get(part) != (rows.start, rows.stop):
+            self._chunk[part], self._chunk_memo[part] = (rows.start, rows.stop), {}
+        return self._chunk_memo[part]
 
     def chunks(self, part: str) -> list[slice]:
         """The chunks the ``part`` artists are scored in (``score_chunks``: whole batches of a network's forward pass)."""
@@ -119,10 +123,17 @@ class Context:
                 self.tuning.update(scored.tuning)
         return self._scored[method.name][row]
 
-    def scores(self, row: str, part: str, rows: slice) -> np.ndarray:
-        """A row's raw scores of the ``part`` artists ``rows``, kept for the chunk: what a method that builds on
-        another row (a blend) reads."""
-        return self.chunk_once(part, rows, ("scores", row), lambda: self.result(row).of(part, rows))
+    def scores(self, row: str, part: str, rows: slice, keep: bool = True) -> np.ndarray:
+        """A row's raw scores of the ``part`` artists ``rows``. ``keep``: held for the chunk, as a method that
+        builds on another row (a blend) reads them; else scores already held are reused, and others not held.
+        """
+        memo, key = self.held(part, rows), ("scores", row)
+        if key in memo:
+            return memo[key]
+        scores = self.result(row).of(part, rows)
+        if keep:
+            memo[key] = scores
+        return scores
 
     # --- side information and the popularity fallback -------------------------------
 
@@ -144,7 +155,11 @@ class Context:
             return lambda rows: with_fallback(scores(rows), informed[rows])
 
         settings = ((key, fallen_back(scores)) for key, scores in scores_by_setting)
-        return query_map(self.listen, self.artist_ids, self.parts["valid"], self.candidates, settings, SCORE_BATCH)
+        maps = query_map(self.listen, self.artist_ids, self.parts["valid"], self.candidates, settings, SCORE_BATCH)
+        if len(self.chunks("valid")) > 1:  # the next pass starts at the first chunk: let go of the last one's
+            self._chunk.pop("valid", None)
+            self._chunk_memo["valid"] = {}
+        return maps
 
     def queries(self, part: str, rows: slice) -> Queries:
         """The ``part`` artists ``rows`` as servable methods score them: their network inputs and linked users."""
@@ -179,8 +194,11 @@ class Context:
         """The log of the ensemble members' mean probabilities (the default network's when there are none) for
         the ``part`` artists ``rows``, kept for the chunk."""
 
-        def mean() -> np.ndarray:
-            return np.mean([self.probabilities(name, part, rows) for name in self.members], axis=0)
+        def mean() -> np.ndarray:  # summed in place: one member's probabilities besides the total at a time
+            total = self.probabilities(self.members[0], part, rows)
+            for name in self.members[1:]:
+                total += self.probabilities(name, part, rows)
+            return total / len(self.members)
 
         return self.chunk_once(part, rows, ("log_ensemble",), lambda: log_probability(mean()))
 
@@ -198,9 +216,10 @@ class Context:
         """The ``k`` nearest train artists of the ``part`` artists in the tuned content kNN's space."""
         return nearest_train_artists(self.knn_vectors(self.parts[part]), self.knn_train, k)
 
-    def vote_rows(self) -> sp.csr_matrix:
-        """The rows neighbours vote with, as the tuned content kNN chose (distributions or sets)."""
-        return self.once(("vote_rows",), lambda: vote_rows(self.targets, self.knn["votes"]))
+    def vote_rows(self, votes: str) -> sp.csr_matrix:
+        """The rows neighbours vote with (``vote_rows``: distributions or sets), built once per kind: each kNN
+        reads the kind it tuned, the content kNN's votes and the clusters the kind ``knn.json`` chose."""
+        return self.once(("vote_rows", votes), lambda: vote_rows(self.targets, votes))
 
     def content_votes(self, part: str, rows: slice) -> np.ndarray:
         """The tuned content kNN's votes for the ``part`` artists ``rows``, kept for the chunk."""
@@ -210,7 +229,7 @@ class Context:
             part,
             rows,
             ("content_votes",),
-            lambda: neighbour_votes(*(a[rows] for a in nearest), self.vote_rows(), k, power),
+            lambda: neighbour_votes(*(a[rows] for a in nearest), self.vote_rows(self.knn["votes"]), k, power),
         )
 
     def log_votes(self, row: str, part: str, rows: slice) -> np.ndarray:

@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from artistrec.methods.base import OneRowMethod, Scored
-from artistrec.neighbours import Vectors, nearest_train_artists, neighbour_votes, tune_neighbours, vote_rows
+from artistrec.neighbours import Vectors, nearest_train_artists, neighbour_votes, tune_neighbours
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
@@ -44,14 +44,14 @@ def tuned_knn(context: Context, name: str, vectors: dict[str, Vectors]) -> Score
         context.candidates,
         lambda _: neighbours,
         [name],
-        context.targets,
+        context.vote_rows,
         (settings["knn_k"], settings["knn_power"], settings["knn_votes"]),
     )
     tuning: dict[str, Any] = {"k": int(k), "power": float(power), "votes": votes}
     tuning["valid_map@10"] = by_setting[(name, k, power, votes)]["map@10"]
     tuning["settings_scored"] = len(by_setting)
     log.info("%s: %d neighbours, similarity ** %g, %s votes (tuned on valid)", name, k, power, votes)
-    voting = vote_rows(context.targets, votes)
+    voting = context.vote_rows(votes)
     nearest = {"valid": neighbours, "test": nearest_train_artists(vectors["test"], vectors["train"], k)}
 
     def scores(part: str, rows: slice) -> np.ndarray:
