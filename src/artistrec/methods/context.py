@@ -1,7 +1,9 @@
 """What the evaluate step builds once and every method reads: the split, the candidates, the
 listening, the trained networks, the tuned content kNN's space, the users, and the other methods' scores.
 
-Everything is loaded or computed on first use, so a method that is off costs nothing.
+Everything is loaded or computed on first use, so a method that is off costs nothing. Scores
+are computed for a chunk of artists at a time (``chunks``); what several methods read of a
+chunk (a blend's experts) is kept until the next chunk of the same part is asked.
 """
 
 from __future__ import annotations
@@ -102,6 +104,11 @@ class Context:
             self._chunk[part], self._chunk_memo[part] = (rows.start, rows.stop), {}
         return self._chunk_memo[part]
 
+    def let_go(self, part: str) -> None:
+        """Let go of what is kept for the last chunk of ``part``."""
+        self._chunk.pop(part, None)
+        self._chunk_memo[part] = {}
+
     def chunks(self, part: str) -> list[slice]:
         """The chunks the ``part`` artists are scored in (``score_chunks``: whole batches of a network's forward pass)."""
         return score_chunks(self.parts[part].shape[0], self.n_candidates, SCORE_BATCH)
@@ -156,9 +163,8 @@ class Context:
 
         settings = ((key, fallen_back(scores)) for key, scores in scores_by_setting)
         maps = query_map(self.listen, self.artist_ids, self.parts["valid"], self.candidates, settings, SCORE_BATCH)
-        if len(self.chunks("valid")) > 1:  # the next pass starts at the first chunk: let go of the last one's
-            self._chunk.pop("valid", None)
-            self._chunk_memo["valid"] = {}
+        if len(self.chunks("valid")) > 1:  # the next pass starts at the first chunk
+            self.let_go("valid")
         return maps
 
     def queries(self, part: str, rows: slice) -> Queries:

@@ -82,8 +82,8 @@ class WithUserListening(OneRowMethod):
 
     def score(self, context: Context) -> Scored:
         def scores(part: str, rows: slice, weight: float) -> np.ndarray:
-            users = context.log_votes("user_listening", part, rows)
-            return with_user_listening(self.blend_scores(context, part, rows), users, weight)
+            log_users = context.log_votes("user_listening", part, rows)
+            return with_user_listening(self.blend_scores(context, part, rows), log_users, weight)
 
         weights = context.settings["user_listening_weights"]
         by_weight = context.valid_map((w, functools.partial(scores, "valid", weight=w)) for w in weights)
