@@ -37,6 +37,7 @@ def test_top(context: Context, rows: list[str], k: int) -> dict[str, tuple[np.nd
             scores = with_fallback(context.scores(row, "test", chunk, keep=False), context.informed["test"][chunk])
             best = rank(scores, k)
             top[row][0][chunk], top[row][1][chunk] = best, np.take_along_axis(scores, best, axis=1)
+        log.log(DETAIL, "test artists scored by every method: %d of %d", chunk.stop, n_test)
     return top
 
 
