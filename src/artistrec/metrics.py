@@ -108,9 +108,9 @@ def reaching(scores: np.ndarray, threshold: np.ndarray, k: int) -> np.ndarray:
     tied = np.flatnonzero(reach.sum(axis=1) > GROUPS_PER_K * k)
     if tied.shape[0]:
         block, at = scores[tied], threshold[tied, None]
-        equal = block == at
-        wanted = k - (block > at).sum(axis=1, keepdims=True)
-        reach[tied] = (block > at) | (equal & (np.cumsum(equal, axis=1) <= wanted))
+        above, equal = block > at, block == at
+        wanted = k - above.sum(axis=1, keepdims=True)
+        reach[tied] = above | (equal & (np.cumsum(equal, axis=1) <= wanted))
     return reach
 
 

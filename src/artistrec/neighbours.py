@@ -108,16 +108,16 @@ def tune_neighbours(
 
     ``search(space)`` gives the queries' ``nearest_train_artists`` in a space for the
     largest k; it runs once per space. ``voting(votes)`` gives the rows neighbours vote
-    with (``vote_rows`` of the train targets). ``grid`` is the (ks, powers, votes) tried. The
+    with (``vote_rows`` of the train targets); it runs once per kind. ``grid`` is the (ks, powers, votes) tried. The
     search starts from the last space, the middle k and the first power and votes; an
     axis's ties go to its earlier value.
     """
-    searched = functools.cache(search)
+    searched, voted = functools.cache(search), functools.cache(voting)
     ks, powers, votes = grid
 
     def scores(setting: KnnSetting, rows: slice) -> np.ndarray:
         space, k, power, kind = setting
-        return neighbour_votes(*(found[rows] for found in searched(space)), voting(kind), k, power)
+        return neighbour_votes(*(found[rows] for found in searched(space)), voted(kind), k, power)
 
     def valid_maps(settings: Iterable[KnnSetting]) -> dict[Hashable, dict[str, float]]:
         by_setting = ((setting, functools.partial(scores, setting)) for setting in settings)

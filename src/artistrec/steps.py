@@ -179,7 +179,7 @@ def tune_knn(
         chosen,
         neighbours,
         sorted(knn_svd_files),
-        functools.cache(functools.partial(vote_rows, targets)),
+        functools.partial(vote_rows, targets),
         grid,
     )
     table = [
