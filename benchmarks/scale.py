@@ -38,6 +38,8 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
+from artistrec.io import read_ids
+
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests"))
 from conftest import SNAKEMAKE, copy_workflow  # noqa: E402  (the tests' workflow copy)
@@ -95,6 +97,13 @@ def scale_config(fraction: float, max_epochs: int, candidates: str) -> dict:
     }
 
 
+def candidate_count(value: str) -> str:
+    """``--candidates``: ``all`` or a positive number (argparse reports anything else in one line)."""
+    if value != "all" and not (value.isdigit() and int(value) > 0):
+        raise argparse.ArgumentTypeError(f"{value!r} is neither all nor a positive number of candidates")
+    return value
+
+
 def results_folder(fraction: float, candidates: str) -> Path:
     """Where one size's summary and benchmark files are kept."""
     return RESULTS / (f"{fraction:g}" if candidates == DEFAULT_CANDIDATES else f"{fraction:g}-candidates-{candidates}")
@@ -138,7 +147,7 @@ def collect(workdir: Path, fraction: float, wall_s: float, code: str, candidates
         "users": len(interactions.column("user_id").unique()),
         "artists": len(interactions.column("artist_id").unique()),
         "candidates": candidates,
-        "n_candidates": len((run / "candidates.txt").read_text(encoding="utf-8").split()),
+        "n_candidates": int(read_ids(run / "candidates.txt").shape[0]),
         "wall_s": round(wall_s, 1),
         "epoch_seconds": epochs,
         "steps": {
@@ -322,7 +331,10 @@ def main() -> None:
     run.add_argument("fractions", nargs="+", type=float, help="sizes as fractions of Last.fm-360K, e.g. 0.1 0.3 1.0")
     run.add_argument("--max-epochs", type=int, default=2, help="training epochs per size (default 2)")
     run.add_argument(
-        "--candidates", default=DEFAULT_CANDIDATES, help="n_candidates: a number or all (default: config.yaml's)"
+        "--candidates",
+        type=candidate_count,
+        default=DEFAULT_CANDIDATES,
+        help="n_candidates: a number or all (default: config.yaml's)",
     )
     run.add_argument("--scratch", type=Path, default=Path(tempfile.gettempdir()), help="where the workflow copies go")
     run.add_argument("--keep", action="store_true", help="keep each workflow copy after its run")
