@@ -1,8 +1,8 @@
 """The workflow on Last.fm-360K-shaped synthetic data at several sizes: time and memory per step.
 
 Each size runs the whole workflow (dataset ``demo``, the generator's size knobs
-turned up) in its own fresh copy of the workflow, one job at a time
-(``--cores 1``; a job may still use every core), so each step's wall time is its
+turned up) in its own fresh copy of the workflow, one job at a time (the resource
+``one_job``) with the threads its rule declares, so each step's wall time is its
 own and their sum is the run's. Wall time and ``max_rss`` come from Snakemake's
 benchmark files. ``max_rss`` is sampled (every 0.5 s for 15 s, then every 30 s)
 and can miss a long step's peak, so every job also reports the kernel's exact
@@ -174,7 +174,8 @@ def run_size(fraction: float, max_epochs: int, candidates: str, scratch: Path, k
     configfile.write_text(
         yaml.safe_dump(scale_config(fraction, max_epochs, candidates), sort_keys=False), encoding="utf-8"
     )
-    command = [SNAKEMAKE, "--cores", "1", "--resources", "gpu=1", "--configfile", str(configfile)]
+    command = [SNAKEMAKE, "--cores", str(os.cpu_count() or 1), "--resources", "gpu=1", "one_job=1"]
+    command += ["--default-resources", "one_job=1", "--configfile", str(configfile)]
     print(f"size {fraction:g}: {' '.join(command[1:])} in {workdir}", flush=True)
     (workdir / "peak_memory").mkdir()
     environment = {

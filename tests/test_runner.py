@@ -32,6 +32,7 @@ def job(tmp_path: Path, inputs: list[str], outputs: list[str]) -> SimpleNamespac
         params=Named({"size": 3}),
         wildcards=Named({"dataset": "demo"}),
         log=[str(tmp_path / "logs" / "step.log")],
+        threads=1,
     )
 
 

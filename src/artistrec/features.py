@@ -182,7 +182,7 @@ def stack_vectors(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:
     """Concatenate the SVD vectors of several sources (in the given order) for ``artist_ids``."""
     blocks = []
     for path in svd_files:
-        data = io.read_npz(path)
+        data = io.read_npz(path, keys=("artist_ids", "vectors"))  # not the components: large and unused here
         rows = positions(artist_ids, data["artist_ids"])
         if (rows < 0).any():
             missing = artist_ids[rows < 0][:3]

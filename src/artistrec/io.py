@@ -12,7 +12,7 @@ import json
 import os
 import tempfile
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -118,9 +118,10 @@ def write_npz(path: str | os.PathLike[str], **arrays: np.ndarray) -> None:
         np.savez_compressed(tmp, **arrays)
 
 
-def read_npz(path: str | os.PathLike[str]) -> dict[str, np.ndarray]:
+def read_npz(path: str | os.PathLike[str], keys: Sequence[str] | None = None) -> dict[str, np.ndarray]:
+    """The arrays of an ``.npz`` file; ``keys``: only these (each is read and decompressed on its own)."""
     with reading(path), np.load(path, allow_pickle=False) as data:
-        return {key: data[key] for key in data.files}
+        return {key: data[key] for key in (data.files if keys is None else keys)}
 
 
 def write_sparse(path: str | os.PathLike[str], matrix: sp.spmatrix | sp.sparray) -> None:

@@ -18,6 +18,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.matrices import positions
+from artistrec.parallel import by_row_blocks
 from artistrec.targets import co_listen_chunks
 
 K_VALUES = (1, 5, 10, 20)
@@ -74,8 +75,13 @@ def rank(scores: np.ndarray, k: int) -> np.ndarray:
     columns are dealt into ``g >= k`` groups (column j to group j mod g, so a group
     maximum is an elementwise maximum of contiguous slices). At least k scores reach the k-th highest group
     maximum, so every score of the top k reaches it too; only the scores that
-    reach it (about 1-2 k per row unless many are tied) are sorted.
+    reach it (about 1-2 k per row unless many are tied) are sorted. Blocks of rows are ranked on threads.
     """
+    return by_row_blocks(lambda block: rank_rows(scores[block], k), scores.shape[0])
+
+
+def rank_rows(scores: np.ndarray, k: int) -> np.ndarray:
+    """``rank`` of every row at once."""
     n_rows, n_columns = scores.shape
     k = min(k, n_columns)
     if k == 0 or n_rows == 0:

@@ -9,6 +9,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.metrics import query_map, rank
+from artistrec.parallel import by_row_blocks
 from artistrec.tuning import coordinate_search
 from artistrec.vectors import content_vectors, has_side_information
 
@@ -80,9 +81,16 @@ def neighbour_votes(
     """
     k = min(k, nearest.shape[1])
     weights = np.clip(similarity[:, :k], 0.0, None) ** power
-    voters = np.repeat(np.arange(nearest.shape[0]), k)
-    votes = sp.csr_matrix((weights.ravel(), (voters, nearest[:, :k].ravel())), shape=(nearest.shape[0], rows.shape[0]))
-    return np.asarray((votes @ rows).toarray(), dtype=np.float32)
+
+    def block_votes(block: slice) -> np.ndarray:
+        n_voting = block.stop - block.start
+        voters = np.repeat(np.arange(n_voting), k)
+        votes = sp.csr_matrix(
+            (weights[block].ravel(), (voters, nearest[block, :k].ravel())), shape=(n_voting, rows.shape[0])
+        )
+        return np.asarray((votes @ rows).toarray(), dtype=np.float32)
+
+    return by_row_blocks(block_votes, nearest.shape[0])
 
 
 # A kNN's settings: (space, k, power, votes), where a space is one set of vectors (the content kNN's:

@@ -23,7 +23,7 @@ import traceback
 from collections.abc import Callable
 from typing import Any
 
-from artistrec import locks, records
+from artistrec import locks, parallel, records
 from artistrec.errors import InputError
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -55,6 +55,7 @@ def run(snakemake: Any, step: Callable[[], None]) -> None:
         os.close(handle)
     configure_logging(log_file)
     locks.hold_job_lock(str(snakemake.rule))
+    parallel.use_threads(snakemake.threads)
     previous = signal.signal(signal.SIGTERM, _stopped)
     try:
         started = time.perf_counter()

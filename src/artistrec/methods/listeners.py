@@ -31,6 +31,7 @@ import scipy.sparse as sp
 from artistrec.matrices import positions
 from artistrec.methods.base import OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.neighbours import CHUNK_ELEMENTS
+from artistrec.parallel import by_row_blocks
 from artistrec.targets import CHUNK_ENTRIES, row_chunks
 from artistrec.tuning import coordinate_search
 
@@ -274,8 +275,12 @@ def co_listened_scores(log_miss: Probabilities, candidate_listen: sp.csr_matrix)
     rounds to 1. Queries are held-out artists, never candidates, so no artist
     scores itself.
     """
-    missed = candidate_listen @ log_miss.T
-    return -np.asarray(missed.toarray() if sp.issparse(missed) else missed, dtype=np.float32).T
+
+    def block_scores(block: slice) -> np.ndarray:
+        missed = candidate_listen @ log_miss[block].T
+        return -np.asarray(missed.toarray() if sp.issparse(missed) else missed, dtype=np.float32).T
+
+    return by_row_blocks(block_scores, log_miss.shape[0])
 
 
 class NetworkListeners(ServableMethod):
