@@ -28,6 +28,7 @@ def use_threads(count: int | None) -> None:
 
 
 def threads() -> int:
+    """The threads ``by_row_blocks`` uses now (see ``use_threads``)."""
     if _threads is not None:
         return _threads
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
