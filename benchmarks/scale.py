@@ -38,6 +38,7 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import yaml
 
+from artistrec import parallel
 from artistrec.io import read_ids
 
 REPO = Path(__file__).resolve().parents[1]
@@ -174,7 +175,7 @@ def run_size(fraction: float, max_epochs: int, candidates: str, scratch: Path, k
     configfile.write_text(
         yaml.safe_dump(scale_config(fraction, max_epochs, candidates), sort_keys=False), encoding="utf-8"
     )
-    command = [SNAKEMAKE, "--cores", str(os.cpu_count() or 1), "--resources", "gpu=1", "one_job=1"]
+    command = [SNAKEMAKE, "--cores", str(parallel.threads()), "--resources", "gpu=1", "one_job=1"]
     command += ["--default-resources", "one_job=1", "--configfile", str(configfile)]
     print(f"size {fraction:g}: {' '.join(command[1:])} in {workdir}", flush=True)
     (workdir / "peak_memory").mkdir()
