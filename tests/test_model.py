@@ -9,7 +9,7 @@ import yaml
 from artistrec import io
 from artistrec.errors import InputError
 from artistrec.methods.popularity import with_fallback
-from artistrec.model import TrainSettings, hidden_representation, load_model, scores, train
+from artistrec.model import TrainSettings, TrainState, hidden_representation, load_model, report_stop, scores, train
 from artistrec.vectors import normalise_rows, probabilities, sigmoid
 
 from conftest import REPO, killed_after_epochs, run_folder
@@ -112,6 +112,27 @@ def test_a_checkpoint_from_other_settings_is_not_resumed(tmp_path):
     train(inputs, targets, valid_inputs, valid_targets, short, tmp_path)
     _, history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path)
     assert history[0]["epoch"] == 1 and len(history) == SETTINGS.max_epochs
+
+
+@pytest.mark.parametrize(
+    ("last_epoch", "best_epoch", "warned"),
+    [(5, 5, True), (5, 3, True), (5, 2, False), (3, 3, False)],
+    ids=["cap, still falling", "cap, best within patience", "cap, patience spent", "stopped early"],
+)
+def test_training_stopped_by_max_epochs_while_improving_warns(caplog, last_epoch, best_epoch, warned):
+    """Early stopping should decide: a cap that cuts training while the valid loss falls is a warning with its fix."""
+    settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 6, "patience": 3})
+    state = TrainState(fingerprint="f", epoch=last_epoch, best_epoch=best_epoch, best_val_loss=0.5)
+    report_stop(state, settings, "val_loss")
+    warnings = [record.getMessage() for record in caplog.records if record.levelname == "WARNING"]
+    assert warnings == (
+        [
+            "training reached model.max_epochs (6) while the val_loss still fell "
+            f"(best epoch {best_epoch + 1}); raise model.max_epochs for a better network"
+        ]
+        if warned
+        else []
+    )
 
 
 def test_model_h5_round_trips_and_reproduces_the_scores_in_the_recommendations(demo_run):

@@ -419,6 +419,14 @@ def train(
             " (best)" if improved else "",
         )
     model.load_weights(checkpoints.best_file(state.best_epoch))
+    report_stop(state, settings, monitor)
+    return model, state.history
+
+
+def report_stop(state: TrainState, settings: TrainSettings, monitor: str) -> None:
+    """Say where training stopped, and warn when ``max_epochs`` stopped it while ``monitor`` still fell
+    (its best epoch within the last ``patience``): early stopping did not decide, and more epochs would help.
+    """
     log.info(
         "trained %d epochs (each in the log); restored the weights of epoch %d (%s %.5f)",
         state.epoch + 1,
@@ -426,7 +434,14 @@ def train(
         monitor,
         state.best_val_loss,
     )
-    return model, state.history
+    if state.epoch + 1 >= settings.max_epochs and state.epoch - state.best_epoch < settings.patience:
+        log.warning(
+            "training reached model.max_epochs (%d) while the %s still fell (best epoch %d); "
+            "raise model.max_epochs for a better network",
+            settings.max_epochs,
+            monitor,
+            state.best_epoch + 1,
+        )
 
 
 def save_model(model: keras.Model, path: str | Path) -> None:
