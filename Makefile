@@ -29,7 +29,7 @@ report: $(STAMP)
 	$(BIN)/snakemake --cores 4 --resources gpu=1
 	$(BIN)/snakemake --report report.html
 
-# Similar artists of one artist from the main run: make recommend ARTIST="Metal Artist 10"
+# Similar artists of one artist from the main run: make recommend ARTIST="Metal Artist 25"
 RUN ?= results/demo/split-42
 recommend: $(STAMP)
 	@test -n "$(ARTIST)" || { echo 'error: ARTIST is not set; fix: make recommend ARTIST="an artist id or name"' >&2; exit 2; }

@@ -55,7 +55,7 @@ GENRES = (
 class DemoSpec:
     seed: int = 7
     n_users: int = 2000
-    n_artists: int = 6000
+    n_artists: int = 18000
     n_genres: int = 12
     listens_per_user: int = 50
     popularity_exponent: float = 1.1

@@ -84,7 +84,7 @@ class TrainSettings:
     optimizer: str = "adam"
     learning_rate: float = 1e-3
     batch_size: int = 256
-    max_epochs: int = 60
+    max_epochs: int = 200
     patience: int = 6
     seed: int = 0
     require_gpu: bool = False
