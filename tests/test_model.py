@@ -9,7 +9,16 @@ import yaml
 from artistrec import io
 from artistrec.errors import InputError
 from artistrec.methods.popularity import with_fallback
-from artistrec.model import TrainSettings, TrainState, hidden_representation, load_model, report_stop, scores, train
+from artistrec.model import (
+    TrainSettings,
+    TrainState,
+    hidden_representation,
+    keep_training,
+    load_model,
+    report_stop,
+    scores,
+    train,
+)
 from artistrec.vectors import normalise_rows, probabilities, sigmoid
 
 from conftest import REPO, killed_after_epochs, run_folder
@@ -112,6 +121,27 @@ def test_a_checkpoint_from_other_settings_is_not_resumed(tmp_path):
     train(inputs, targets, valid_inputs, valid_targets, short, tmp_path)
     _, history = train(inputs, targets, valid_inputs, valid_targets, SETTINGS, tmp_path)
     assert history[0]["epoch"] == 1 and len(history) == SETTINGS.max_epochs
+
+
+@pytest.mark.parametrize(
+    ("last_epoch", "best_epoch", "more"),
+    [(8, 3, True), (9, 3, True), (19, 3, False), (19, 15, True), (29, 23, False), (29, 24, True), (39, 39, False)],
+    ids=[
+        "a hump before min_epochs",
+        "epoch 10 of a hump",
+        "patience spent at min_epochs",
+        "still falling at min_epochs",
+        "patience spent",
+        "within patience",
+        "max_epochs",
+    ],
+)
+def test_early_stopping_waits_for_min_epochs_then_patience_decides(last_epoch, best_epoch, more):
+    """Epochs count from 0 (``last_epoch`` 9 is the tenth): the listener network's valid loss can rise for a few
+    epochs early on and fall again, and patience alone stopped it inside that hump."""
+    settings = TrainSettings(**{**SETTINGS.__dict__, "max_epochs": 40, "min_epochs": 20, "patience": 6})
+    state = TrainState(fingerprint="f", epoch=last_epoch, best_epoch=best_epoch, best_val_loss=0.5)
+    assert keep_training(state, settings) is more
 
 
 @pytest.mark.parametrize(

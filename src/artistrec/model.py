@@ -85,6 +85,7 @@ class TrainSettings:
     learning_rate: float = 1e-3
     batch_size: int = 256
     max_epochs: int = 200
+    min_epochs: int = 20
     patience: int = 6
     seed: int = 0
     require_gpu: bool = False
@@ -399,7 +400,7 @@ def train(
     model, state = start_or_resume(checkpoints, expected, x_train, y_train.shape[1], settings, head)
     fit = epochs_of(model, (x_train, y_train), (x_valid, y_valid), settings, sampled, checkpoints.slots(state))
     monitor = "val_loss" if x_valid.shape[0] else "loss"
-    while state.epoch + 1 < settings.max_epochs and state.epoch - state.best_epoch < settings.patience:
+    while keep_training(state, settings):
         epoch = state.epoch + 1
         row = fit(epoch)
         state.history.append(row)
@@ -421,6 +422,17 @@ def train(
     model.load_weights(checkpoints.best_file(state.best_epoch))
     report_stop(state, settings, monitor)
     return model, state.history
+
+
+def keep_training(state: TrainState, settings: TrainSettings) -> bool:
+    """Another epoch: below ``max_epochs``, and below ``min_epochs`` or within ``patience`` of the best epoch.
+
+    Early stopping waits for ``min_epochs``: the listener network's valid loss can rise for several
+    epochs after the first few before it falls for good, and ``patience`` alone stopped it there.
+    """
+    if state.epoch + 1 >= settings.max_epochs:
+        return False
+    return state.epoch + 1 < settings.min_epochs or state.epoch - state.best_epoch < settings.patience
 
 
 def report_stop(state: TrainState, settings: TrainSettings, monitor: str) -> None:
