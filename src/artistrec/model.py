@@ -432,7 +432,12 @@ def keep_training(state: TrainState, settings: TrainSettings) -> bool:
     """
     if state.epoch + 1 >= settings.max_epochs:
         return False
-    return state.epoch + 1 < settings.min_epochs or state.epoch - state.best_epoch < settings.patience
+    return state.epoch + 1 < settings.min_epochs or within_patience(state, settings)
+
+
+def within_patience(state: TrainState, settings: TrainSettings) -> bool:
+    """Whether the best epoch is one of the last ``patience``: the monitored loss may still fall."""
+    return state.epoch - state.best_epoch < settings.patience
 
 
 def report_stop(state: TrainState, settings: TrainSettings, monitor: str) -> None:
@@ -446,7 +451,7 @@ def report_stop(state: TrainState, settings: TrainSettings, monitor: str) -> Non
         monitor,
         state.best_val_loss,
     )
-    if state.epoch + 1 >= settings.max_epochs and state.epoch - state.best_epoch < settings.patience:
+    if state.epoch + 1 >= settings.max_epochs and within_patience(state, settings):
         log.warning(
             "training reached model.max_epochs (%d) while the %s still fell (best epoch %d); "
             "raise model.max_epochs for a better network",
