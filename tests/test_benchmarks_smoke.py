@@ -19,6 +19,7 @@ from artistrec.io import read_ids, read_parquet
 from conftest import REPO, run_folder
 
 sys.path.insert(0, str(REPO / "benchmarks"))
+import demo_realism
 import evaluation_vs_notebook
 import scale
 
@@ -152,3 +153,14 @@ def test_the_softmax_head_benchmark_times_the_full_and_the_sampled_softmax_on_co
     assert [row["train artists x candidates"] for row in rows] == ["259 x 288"] * 2
     assert rows[0]["softmax"] == "full" and "drawn per batch" in rows[1]["softmax"]
     assert all(float(row["seconds per epoch"]) > 0 for row in rows)
+
+
+def test_the_demo_realism_table_measures_listening_shape_on_known_pairs():
+    # Artist 0: users 0-2 (two like it, one of them listens); artists 1 and 2: one listener each.
+    listening = pd.DataFrame({"user": [0, 1, 2, 0, 1], "artist": [0, 0, 0, 1, 2]})
+    side = pd.DataFrame({"user": [0, 5], "artist": [0, 0]})
+    shape = demo_realism.listening_shape(listening, side)
+    assert shape["listened artists per user (artists / users)"] == "1.0"
+    assert shape["artists with one listener"] == "67%"
+    assert shape["median ground truth (co-listened candidates)"] == "1"  # 0: 1 and 2; 1: 0; 2: 0
+    assert shape["a liker's or tagger's pair is listened to"] == "50%"
