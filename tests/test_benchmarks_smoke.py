@@ -164,3 +164,14 @@ def test_the_demo_realism_table_measures_listening_shape_on_known_pairs():
     assert shape["artists with one listener"] == "67%"
     assert shape["median ground truth (co-listened candidates)"] == "1"  # 0: 1 and 2; 1: 0; 2: 0
     assert shape["a liker's or tagger's pair is listened to"] == "50%"
+
+
+def test_the_demo_oracle_knows_the_genres_and_beats_popularity_on_a_finished_demo_run(demo_run):
+    import demo_oracle
+
+    measured = demo_oracle.measure(run_folder(demo_run))
+    maps = measured["maps"]
+    assert list(maps) == ["oracle", "network_listeners", "content_knn_listeners", "popularity"]
+    assert 0 < maps["popularity"]["map@10"] < maps["oracle"]["map@10"] <= 1
+    assert measured["setting"]["scale"] in demo_oracle.SCALES
+    assert "| oracle | " in demo_oracle.table(measured) and "| 1.000 |" in demo_oracle.table(measured)
