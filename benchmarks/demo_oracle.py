@@ -52,10 +52,10 @@ class OracleChances:
         return self.chances[queries, users]
 
 
-def run_context(run: Path) -> Context:
-    """The evaluate step's context of a finished run, from its ``run.json`` (no method scored)."""
+def run_context(run: Path, metrics: dict[str, Any]) -> Context:
+    """The evaluate step's context of a finished run (``metrics``: its ``metrics.json``), from its ``run.json``."""
     folder = RunFolder(str(run))
-    record, metrics = io.read_json(folder.record), io.read_json(folder.metrics)
+    record = io.read_json(folder.record)
     files = {key: str(run / path) for key, path in record["inputs"].items() if isinstance(path, str)}
     inputs = EvaluationInputs(
         split={part: str(run / path) for part, path in record["inputs"]["split"].items()},
@@ -107,7 +107,8 @@ def oracle_scores(context: Context, genres: Genres, part: str, setting: tuple[fl
 
 def measure(run: Path) -> dict[str, Any]:
     """The oracle's setting (tuned on valid) and test MAP@K, with the run's own rows of ``SHOWN``."""
-    context = run_context(run)
+    metrics = io.read_json(RunFolder(str(run)).metrics)
+    context = run_context(run, metrics)
     genres = Genres.of(context, run)
     grid = [(scale, background) for scale in SCALES for background in BACKGROUNDS]
     valid = context.valid_map((s, functools.partial(oracle_scores, context, genres, "valid", s)) for s in grid)
@@ -116,10 +117,10 @@ def measure(run: Path) -> dict[str, Any]:
     scored = [("oracle", lambda rows: with_fallback(test_scores(rows), context.informed["test"][rows]))]
     test = context.parts["test"]
     oracle = query_map(context.listen, context.artist_ids, test, context.candidates, scored, SCORE_BATCH)["oracle"]
-    metrics = io.read_json(RunFolder(str(run)).metrics)["methods"]
+    rows = metrics["methods"]
     return {
         "setting": {"scale": best[0], "background": best[1], "valid_map@10": valid[best]["map@10"]},
-        "maps": {"oracle": oracle, **{row: metrics[row] for row in SHOWN if row in metrics}},
+        "maps": {"oracle": oracle, **{row: rows[row] for row in SHOWN if row in rows}},
     }
 
 
