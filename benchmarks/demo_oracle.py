@@ -53,25 +53,25 @@ class OracleChances:
 
 
 def run_context(run: Path, metrics: dict[str, Any]) -> Context:
-    """The evaluate step's context of a finished run (``metrics``: its ``metrics.json``), from its ``run.json``."""
+    """The evaluate step's context of a finished run (``metrics``: its ``metrics.json``), in the run layout."""
     folder = RunFolder(str(run))
     record = io.read_json(folder.record)
-    files = {key: str(run / path) for key, path in record["inputs"].items() if isinstance(path, str)}
+    plan = Plan.from_params(record["plan"])
     inputs = EvaluationInputs(
-        split={part: str(run / path) for part, path in record["inputs"]["split"].items()},
-        candidates=files["candidates"],
-        interactions=files["interactions"],
+        split=folder.split(),
+        candidates=folder.candidates,
+        interactions=folder.dataset.interactions,
         targets=folder.targets,
-        models={name: str(run / path) for name, path in record["inputs"]["models"].items()},
+        models={name: folder.model(name) for name in record["inputs"]["models"]},
         knn=folder.knn,
         knn_svd={},
         clusters=None,
-        users=files.get("users"),
+        users=None if plan.user_source is None else folder.dataset.features(plan.user_source),
         features={},
     )
     # The run's draws: the valid artists its settings were chosen on, the users its listener network scored.
     settings = {"listener_users": record["listener_users"], "tuning_artists": metrics["n_tuning_artists"]}
-    return Context(inputs, Plan.from_params(record["plan"]), settings, [])
+    return Context(inputs, plan, settings, [])
 
 
 @dataclass(frozen=True)
