@@ -23,6 +23,7 @@ import pandas as pd
 import scipy.sparse as sp
 import yaml
 
+from artistrec.datasets import lastfm_2k as lastfm_2k_dataset
 from artistrec.demo import DemoSpec, generate
 
 REPO = Path(__file__).resolve().parents[1]
@@ -74,10 +75,11 @@ def renamed(table: pd.DataFrame, user: str, artist: str) -> pd.DataFrame:
 
 
 def lastfm_2k(folder: Path) -> dict[str, str]:
-    """Last.fm-2k's listening and taggers (user ids are below 2,100, so they index a matrix as they are)."""
-    listening = pd.read_csv(folder / "user_artists.dat", sep="\t")
-    tagged = pd.read_csv(folder / "user_taggedartists.dat", sep="\t", encoding="latin-1")
-    return listening_shape(renamed(listening, "userID", "artistID"), renamed(tagged, "userID", "artistID"))
+    """Last.fm-2k's listening and taggers as its dataset reads them (user ids are below 2,100, so they
+    index a matrix as they are)."""
+    listening, _ = lastfm_2k_dataset.listening(folder)
+    taggers = lastfm_2k_dataset.feature(folder, "taggers").astype({"key": np.int64})
+    return listening_shape(renamed(listening, "user_id", "artist_id"), renamed(taggers, "key", "artist_id"))
 
 
 def demo(spec: DemoSpec) -> dict[str, str]:

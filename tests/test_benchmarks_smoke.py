@@ -166,6 +166,13 @@ def test_the_demo_realism_table_measures_listening_shape_on_known_pairs():
     assert shape["a liker's or tagger's pair is listened to"] == "50%"
 
 
+def test_the_demo_realism_table_reads_last_fm_2k_through_its_dataset(lastfm_dir):
+    shape = demo_realism.lastfm_2k(lastfm_dir)  # the numbers of docs/results.md, "The demo"
+    assert shape["artists with one listener"] == "61%"
+    assert shape["median ground truth (co-listened candidates)"] == "28"
+    assert shape["a liker's or tagger's pair is listened to"] == "29%"
+
+
 def test_the_demo_oracle_knows_the_genres_and_beats_popularity_on_a_finished_demo_run(demo_run):
     import demo_oracle
 
