@@ -101,8 +101,8 @@ def oracle_scores(context: Context, genres: Genres, part: str, setting: tuple[fl
     query_genre = genres.artists[positions(context.parts[part][rows], context.artist_ids)]
     weight = genres.listens[None, :] * ((genres.users[None, :] == query_genre[:, None]) + background)
     chances = np.clip(scale * weight / weight.sum(axis=1, keepdims=True), 0.0, 0.999).astype(np.float32)
-    queries = context.queries(part, rows)
-    return context.listening.scores(OracleChances(chances), queries.links, queries.size)
+    links = context.listening.links_of(context.parts[part][rows])
+    return context.listening.scores(OracleChances(chances), links, chances.shape[0])
 
 
 def measure(run: Path) -> dict[str, Any]:

@@ -28,9 +28,9 @@ def write_batch(run: Path, folder: Path, artist_ids: np.ndarray, weights: bool =
     return export_batch(run, artist_ids, folder, OFFSET, weights)
 
 
-def served_rows(run: Path) -> pd.DataFrame:
-    """The served method's rows of the run's ``recommendations/test.csv``."""
-    served = io.read_json(run / "run.json")["served_method"]["name"]
+def served_rows(run: Path, method: str | None = None) -> pd.DataFrame:
+    """The rows of the run's ``recommendations/test.csv`` of ``method`` (None: the served method)."""
+    served = method or io.read_json(run / "run.json")["served_method"]["name"]
     evaluated = pd.read_csv(run / "recommendations" / "test.csv")
     return evaluated[evaluated["method"] == served].drop(columns="method").reset_index(drop=True)
 
@@ -41,11 +41,12 @@ def batch_rows(output: Path) -> pd.DataFrame:
     return rows.assign(artist_id=rows["artist_id"] - OFFSET)
 
 
-def test_test_artists_scored_as_new_artists_get_exactly_the_evaluations_top_lists(demo_run, tmp_path):
+@pytest.mark.parametrize("method", [None, *SERVABLE])
+def test_test_artists_scored_as_new_artists_get_exactly_the_evaluations_top_lists(demo_run, tmp_path, method):
     run = run_folder(demo_run)
     batch = write_batch(run, tmp_path / "batch", io.read_ids(run / "split" / "test.txt"))
-    counts = recommend_batch(run, batch, tmp_path / "out" / "recommendations.csv", k=20)
-    pd.testing.assert_frame_equal(batch_rows(tmp_path / "out" / "recommendations.csv"), served_rows(run))
+    counts = recommend_batch(run, batch, tmp_path / "out" / "recommendations.csv", k=20, method=method)
+    pd.testing.assert_frame_equal(batch_rows(tmp_path / "out" / "recommendations.csv"), served_rows(run, method))
     parquet = pd.read_parquet(tmp_path / "out" / "recommendations.parquet")
     pd.testing.assert_frame_equal(parquet, pd.read_csv(tmp_path / "out" / "recommendations.csv"), check_dtype=False)
     assert counts["new_artists"] == io.read_ids(run / "split" / "test.txt").shape[0]
@@ -70,7 +71,7 @@ def side_information_of(batch: Path, artist: int) -> dict[str, list[str]]:
     return given
 
 
-@pytest.mark.parametrize("method", ["network_listeners", "network"])
+@pytest.mark.parametrize("method", list(SERVABLE))
 def test_a_new_artists_top_list_in_a_batch_equals_recommend_for_it_alone(demo_run, tmp_path, method):
     run = run_folder(demo_run)
     batch = write_batch(run, tmp_path / "batch", io.read_ids(run / "split" / "test.txt"), weights=False)

@@ -155,6 +155,16 @@ def test_neighbours_searched_once_for_the_largest_k_vote_like_a_search_for_each_
         assert np.allclose(neighbour_votes(nearest, similarity, targets, k, 2), direct, atol=1e-6)
 
 
+def test_a_query_gets_the_same_neighbours_and_similarities_alone_as_in_any_chunk():
+    rng = np.random.default_rng(0)
+    queries = normalise_rows(rng.normal(size=(300, 96))).astype(np.float32)
+    train = normalise_rows(rng.normal(size=(7000, 96))).astype(np.float32)
+    together = nearest_train_artists(queries, train, 10)
+    for row in range(0, 300, 7):
+        alone = nearest_train_artists(queries[row : row + 1], train, 10)
+        assert np.array_equal(alone[0][0], together[0][row]) and np.array_equal(alone[1][0], together[1][row])
+
+
 def test_bootstrap_interval_brackets_the_mean():
     values = np.random.default_rng(0).random(500)
     low, high = bootstrap_interval(values, 300, seed=0)

@@ -1,6 +1,6 @@
 """What a finished run prints: the served method against popularity and the best baseline, and what to try."""
 
-from artistrec.finish import best_baseline, degenerate_warnings, metrics_markdown, run_summary
+from artistrec.finish import TABLE_KEYS, best_baseline, degenerate_warnings, metrics_markdown, run_summary
 from artistrec.layout import RunFolder
 
 METRICS = {
@@ -32,6 +32,18 @@ def test_the_summary_names_the_served_method_against_popularity_and_the_best_bas
     assert "results/demo/split-42/metrics.md" in lines[2] and "make report" in lines[2]
     assert lines[3] == "  try: .venv/bin/artistrec recommend results/demo/split-42 7"
     assert len(lines) == 4  # no warning: the task is not degenerate
+
+
+def test_a_served_baseline_is_set_against_the_best_other_baseline_and_marked_served_in_metrics_md():
+    served = {"name": "content_knn_listeners", "valid_map@10": 0.76, "test_map@10": 0.74}
+    summary = run_summary(METRICS | {"served_method": served}, RunFolder.of("demo", 42), example_artist=7)
+    assert summary.splitlines()[1] == (
+        "  served method: content_knn_listeners, MAP@10 0.7400 (popularity 0.4000, best other baseline content_knn "
+        "0.7200)"
+    )
+    metrics = METRICS | {"served_method": served}
+    metrics["methods"] = {row: dict.fromkeys(TABLE_KEYS, value["map@10"]) for row, value in METRICS["methods"].items()}
+    assert "| content_knn_listeners | baseline, served | 0.7400 |" in metrics_markdown(metrics)
 
 
 def with_map(**map_at_10: float) -> dict:

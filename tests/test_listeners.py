@@ -111,6 +111,13 @@ def test_neighbour_scores_do_not_depend_on_the_chunk_size(monkeypatch):
     assert np.array_equal(scorer.neighbour_scores(shares, 0.3, links), whole)
 
 
+def test_queries_without_linked_users_score_as_without_a_user_source():
+    """A new artist given by its tags alone has an empty row of linked users."""
+    scorer, shares, links, *_ = neighbour_case(2)
+    unlinked = sp.csr_matrix(links.shape, dtype=np.float32)
+    assert np.array_equal(scorer.neighbour_scores(shares, 0.3, unlinked), scorer.neighbour_scores(shares, 0.3, None))
+
+
 def test_neighbour_scores_without_the_whole_co_listening_matrix_are_the_same(monkeypatch):
     scorer, shares, links, *_ = neighbour_case(1)
     whole = scorer.neighbour_scores(shares, 0.3, links)

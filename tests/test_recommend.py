@@ -18,7 +18,7 @@ from artistrec.cli import main
 from artistrec.errors import InputError
 from artistrec.features import WeightingStats, source_matrix
 from artistrec.methods.base import Queries
-from artistrec.recommend import ResultsFolder, Source, find_artist, key_row, project, recommend
+from artistrec.recommend import SERVABLE, ResultsFolder, Source, find_artist, key_row, project, recommend
 
 from conftest import HANG_LIMIT, run_folder
 
@@ -151,7 +151,7 @@ def informed_test_artists(results: Path, evaluated: pd.DataFrame) -> np.ndarray:
     return evaluated.loc[evaluated["artist_id"].isin(informed), "artist_id"].unique()
 
 
-@pytest.mark.parametrize("method", ["network_listeners", "network"])
+@pytest.mark.parametrize("method", list(SERVABLE))
 def test_recommendations_of_test_artists_rank_like_the_evaluation(demo_run, capsys, method):
     results = results_of(demo_run)
     evaluated = pd.read_csv(results / "recommendations" / "test.csv").query("method == @method")
@@ -170,10 +170,9 @@ def test_the_default_method_is_the_runs_served_method_the_best_on_valid_artists(
     record = io.read_json(results / "run.json")
     metrics = io.read_json(results / "metrics.json")
     served = record["served_method"]
-    assert (
-        served["name"] in {"network", "network_listeners"}
-        and served["test_map@10"] == metrics["methods"][served["name"]]["map@10"]
-    )
+    assert served["name"] in SERVABLE and served["test_map@10"] == metrics["methods"][served["name"]]["map@10"]
+    valid = served["valid_map@10_of"]
+    assert set(valid) <= set(SERVABLE) and served["valid_map@10"] == max(valid.values()) == valid[served["name"]]
     artist = io.read_ids(results / "split" / "test.txt")[0]
     status, out, _ = run_cli(capsys, "recommend", str(results), str(artist), "--json", "-k", "5")
     assert status == 0 and json.loads(out)["method"] == served["name"]
@@ -194,16 +193,17 @@ def test_the_listener_network_scores_the_chance_that_a_likely_listener_listens(d
     assert all(0 < p <= 1 for p in shown) and shown == sorted(shown, reverse=True)
 
 
-def test_a_new_artists_given_users_of_the_user_source_add_their_listening_rates(demo_run):
+@pytest.mark.parametrize("method", ["network_listeners", "content_knn_listeners"])
+def test_a_new_artists_given_users_of_the_user_source_add_their_listening_rates(demo_run, method):
     """On the demo the user source is likes: a user who likes a new artist is one of its linked users, so
     the candidates that user listens to rise and no other moves, as the taggers' do in the evaluation."""
     results = results_of(demo_run)
     interactions = io.read_parquet(data_of(demo_run) / "interactions.parquet")
     liker = io.read_parquet(data_of(demo_run) / "features_likes.parquet")["key"].value_counts().index[0]
-    run = ResultsFolder(results, "network_listeners")
+    run = ResultsFolder(results, method)
     liking = run.new_artist_queries({"likes": [str(liker)]})
     assert liking.links is not None and liking.links.nnz == 1
-    alone = run.served.serve(run, Queries(liking.inputs, None))[0]
+    alone = run.served.serve(run, Queries(liking.inputs, liking.content, None))[0]
     liked = run.served.serve(run, liking)[0]
     listened = np.isin(run.candidates, interactions.loc[interactions["user_id"] == int(liker), "artist_id"])
     assert run.user_source == "likes" and listened.any() and not listened.all()

@@ -30,7 +30,6 @@ from artistrec.features import source_matrix
 from artistrec.ingest import RawTable, artists_from_csv, feature_from_csv
 from artistrec.layout import RunFolder
 from artistrec.matrices import positions
-from artistrec.methods.base import Queries
 from artistrec.neighbours import CHUNK_ELEMENTS
 from artistrec.recommend import ResultsFolder, Source
 
@@ -178,9 +177,8 @@ def recommended_chunks(run: ResultsFolder, new: NewArtists, k: int, chunk: int) 
     links = None if new.linked is None else run.linked_users(new.linked, new.artist_ids)
     for start in range(0, new.artist_ids.shape[0], chunk):
         rows = slice(start, start + chunk)
-        queries = Queries(
-            run.network_inputs({name: counts[rows] for name, counts in new.counts.items()}),
-            None if links is None else links[rows],
+        queries = run.new_queries(
+            {name: counts[rows] for name, counts in new.counts.items()}, None if links is None else links[rows]
         )
         top, scores = run.top(queries, k)
         ids = run.candidates[top].ravel()

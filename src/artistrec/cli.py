@@ -52,7 +52,7 @@ def parser() -> argparse.ArgumentParser:
     recommend.add_argument(
         "--method",
         choices=list(SERVABLE),
-        help="network_listeners (the listener network) or network (the softmax network); default: the run's served method",
+        help="the method that scores (default: the run's served method, the best of these on valid artists)",
     )
     recommend.add_argument("--json", action="store_true", help="print JSON instead of a table")
 

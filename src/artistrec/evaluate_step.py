@@ -41,12 +41,22 @@ def test_top(context: Context, rows: list[str], k: int) -> dict[str, tuple[np.nd
     return top
 
 
+def servable_rows(context: Context) -> list[str]:
+    """The rows ``artistrec recommend`` can serve, in registry order."""
+    return [row for method in methods.servable(context.plan) for row in method.rows(context.plan)]
+
+
 def served_method(context: Context, metrics: dict[str, Any]) -> dict[str, Any]:
     """Of the methods ``artistrec recommend`` can serve, the one with the best valid MAP@10 (ties: registry order)."""
-    rows = [row for method in methods.servable(context.plan) for row in method.rows(context.plan)]
+    rows = servable_rows(context)
     valid = context.valid_map((row, functools.partial(context.scores, row, "valid")) for row in rows)
     best = max(rows, key=lambda row: (valid[row]["map@10"], -rows.index(row)))
-    return {"name": best, "valid_map@10": valid[best]["map@10"], "test_map@10": metrics["methods"][best]["map@10"]}
+    return {
+        "name": best,
+        "valid_map@10": valid[best]["map@10"],
+        "test_map@10": metrics["methods"][best]["map@10"],
+        "valid_map@10_of": {row: valid[row]["map@10"] for row in rows},
+    }
 
 
 def run_record(context: Context, metrics: dict[str, Any], split_seed: int, keys: dict[str, str]) -> dict[str, Any]:
@@ -63,6 +73,7 @@ def run_record(context: Context, metrics: dict[str, Any], split_seed: int, keys:
         "plan": context.plan.as_params(),
         "methods": list(metrics["methods"]),
         "served_method": served_method(context, metrics),
+        "tuning": {row: context.tuning[row] for row in servable_rows(context) if row in context.tuning},
         "listener_users": context.settings["listener_users"],
         "inputs": {
             "interactions": relative(inputs.interactions),

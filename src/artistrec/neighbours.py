@@ -29,17 +29,23 @@ def nearest_train_artists(queries: Vectors, train: Vectors, k: int) -> tuple[np.
     Rows (dense, or both sparse) are compared by dot product (cosine for unit rows);
     ties (to ``SIMILARITY_DECIMALS``) go to the earlier train row. A query without side information gets
     similarity 0 to every neighbour. Similarities are dense only for a chunk of
-    queries at a time, sized so that it holds about ``CHUNK_ELEMENTS``.
+    queries at a time, sized so that it holds about ``CHUNK_ELEMENTS`` float32 of memory.
+
+    Dense rows are compared in float64: a float32 product's last bits depend on the
+    query's place in the chunk (BLAS), and rounded to ``SIMILARITY_DECIMALS`` a
+    float64 one does not, so a query gets the same neighbours alone, in any chunk and
+    in the evaluation.
     """
     k = min(k, train.shape[0])
     nearest = np.zeros((queries.shape[0], k), dtype=np.int64)
     similarity = np.zeros((queries.shape[0], k), dtype=np.float32)
     informed = np.flatnonzero(has_side_information(queries))
-    train_t = sp.csc_matrix(train.T) if sp.issparse(train) else np.ascontiguousarray(train.T)
-    chunk_rows = max(1, CHUNK_ELEMENTS // max(1, train.shape[0]))
+    dense = not sp.issparse(train)
+    train_t = np.ascontiguousarray(train.T, dtype=np.float64) if dense else sp.csc_matrix(train.T)
+    chunk_rows = max(1, CHUNK_ELEMENTS // ((2 if dense else 1) * max(1, train.shape[0])))
     for start in range(0, informed.shape[0], chunk_rows):
         rows = informed[start : start + chunk_rows]
-        block = queries[rows] @ train_t
+        block = (np.asarray(queries[rows], dtype=np.float64) if dense else queries[rows]) @ train_t
         if sp.issparse(block):
             block = block.toarray()
         block = np.round(block, SIMILARITY_DECIMALS)

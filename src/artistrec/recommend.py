@@ -1,16 +1,19 @@
 """Ask a finished run for similar artists: of a known artist, or of a new one described by side information.
 
-A known artist is fed to the network as its SVD vectors from the run. A new artist
+A known artist is described by its SVD vectors from the run. A new artist
 is described by raw keys of one or more feature sources (for Last.fm-2k, tag names):
 its key-count row is weighted exactly as the SVD step weighted the train artists
-(with the stored IDF and mean row length) and projected with the stored SVD components; sources it says
-nothing about get zero vectors, as for a test artist without that side information.
+(with the stored IDF and mean row length) and projected with the stored SVD components, both
+the network's and the tuned content kNN's; sources it says nothing about get zero vectors, as
+for a test artist without that side information.
 
 The run's served method (``run.json``) or the one asked then scores the candidates
 through its ``serve``, the call the run's evaluate step made for the test artists:
 the listener network (``network_listeners``) through the users it predicts will
-listen, the artist's own users of the run's user source (its taggers) adding their
-listening rates; the softmax network (``network``) directly. An artist without side
+listen, the content kNN's listeners (``content_knn_listeners``) through the listening
+of the artist's nearest train artists, both with the artist's own users of the run's
+user source (its taggers) adding their listening rates; the softmax network (``network``)
+directly. An artist without side
 information is ranked by popularity, as the evaluation ranks such artists. The batch
 job (:mod:`artistrec.batch`) scores whole folders of new artists the same way.
 """
@@ -36,8 +39,10 @@ from artistrec.methods import listeners as nl
 from artistrec.methods.base import Queries
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import rank
+from artistrec.neighbours import nearest_train_artists
 from artistrec.split import all_artists, read_split
-from artistrec.variants import model_inputs
+from artistrec.variants import DEFAULT, model_inputs
+from artistrec.vectors import content_vectors
 
 
 @dataclass(frozen=True)
@@ -111,6 +116,14 @@ def project(source: Source, counts: sp.csr_matrix) -> np.ndarray:
     return np.asarray(weighted @ source.components.T, dtype=np.float32)
 
 
+def projected(sources: list[Source], counts: dict[str, sp.csr_matrix]) -> np.ndarray:
+    """The SVD vectors of ``sources`` (concatenated) of raw key-count rows per source; a source not given: zeros."""
+    n_rows = next(iter(counts.values())).shape[0]
+    return np.hstack(
+        [project(s, counts[s.name]) if s.name in counts else np.zeros((n_rows, s.dim), np.float32) for s in sources]
+    )
+
+
 def find_artist(artists: pd.DataFrame, query: str, where: str = "artists.parquet") -> int:
     """An artist id from an id or a name (case-insensitive); unknown or ambiguous names are errors.
 
@@ -154,7 +167,7 @@ class ResultsFolder:
             if not Path(self.run.model(name)).is_file():
                 fix = f"run with methods.{self.method}: true, or ask --method network"
                 raise InputError(str(self.folder), self.run.relative(self.run.model(name)), "is missing", fix)
-        self.model_file = Path(self.run.model(self.served.models(self.plan)[0]))
+        self.model_file = Path(self.run.model(DEFAULT))  # always trained: it names the network inputs
         self.candidates = io.read_ids(self.run.candidates)
         self.artists_file = Path(self.run.dataset.artists)
         records.check(self.artists_file)
@@ -163,6 +176,31 @@ class ResultsFolder:
         self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
         self.available = {source.name: source for source in self.sources}
         self._networks: dict[str, Any] = {}
+
+    @functools.cached_property
+    def content_sources(self) -> list[Source]:
+        """Each source's SVD file at the tuned content kNN's size (``knn.json``), in input order."""
+        dim = io.read_json(self.run.knn)["chosen"]["dim"]
+        return [Source.read(Path(self.run.svd(s.name, s.weighting, dim)), s.name) for s in self.sources]
+
+    @functools.cached_property
+    def content_train(self) -> np.ndarray:
+        """The train artists in the tuned content kNN's space, in the order of the listening's train rows."""
+        train = read_split(self.run.split())["train"]
+        return content_vectors([source.vectors_of(train) for source in self.content_sources])
+
+    def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest train artists of queries' content vectors (``Scorer``)."""
+        return nearest_train_artists(content, self.content_train, k)
+
+    def tuned(self, row: str) -> dict[str, Any]:
+        """What ``row``'s method tuned on the run's valid artists (``Scorer``; ``run.json``'s ``tuning``)."""
+        tuning = self.record.get("tuning", {})
+        if row not in tuning:
+            raise InputError(
+                str(self.run.record), "tuning", f"has no settings of {row}", "re-run snakemake, which rewrites it"
+            )
+        return tuning[row]
 
     @functools.cached_property
     def record(self) -> dict[str, Any]:
@@ -221,9 +259,11 @@ class ResultsFolder:
         return nl.ListenerScores(listen, self.run_artists, self.candidates, parts["train"], users, users_scored)
 
     def artist_queries(self, artist_id: int) -> Queries:
-        """A known artist as the evaluation saw it: its SVD vectors and its linked users."""
-        inputs = np.hstack([s.vectors_of(np.array([artist_id])) for s in self.sources])
-        return Queries(inputs, self.listening.links_of(np.array([artist_id])))
+        """A known artist as the evaluation saw it: its SVD vectors (the network's, the content kNN's) and linked users."""
+        ids = np.array([artist_id])
+        inputs = np.hstack([s.vectors_of(ids) for s in self.sources])
+        content = content_vectors([s.vectors_of(ids) for s in self.content_sources])
+        return Queries(inputs, content, self.listening.links_of(ids))
 
     def new_artist_queries(self, given: dict[str, list[str]]) -> Queries:
         """A new artist described by raw keys per source (its given users of the user source linked)."""
@@ -236,27 +276,23 @@ class ResultsFolder:
                 f"use one of {', '.join(self.available)}",
             )
         rows = {name: key_row(self.available[name], keys) for name, keys in given.items()}
-        inputs = self.network_inputs(rows)
-        if not inputs.any():
+        keys = given.get(self.user_source, []) if self.user_source is not None else []
+        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys})
+        queries = self.new_queries(rows, self.linked_users(linked, np.zeros(1, dtype=np.int64)))
+        if not queries.inputs.any():
             raise InputError(
                 str(self.folder / "svd"),
                 "keys",
                 "none of the given keys occurs among the train artists",
                 "give keys the train artists have",
             )
-        keys = given.get(self.user_source, []) if self.user_source is not None else []
-        linked = pd.DataFrame({"artist_id": np.zeros(len(keys), dtype=np.int64), "key": keys})
-        return Queries(inputs, self.linked_users(linked, np.zeros(1, dtype=np.int64)))
+        return queries
 
-    def network_inputs(self, counts: dict[str, sp.csr_matrix]) -> np.ndarray:
-        """The network inputs of new artists from their raw key counts per source (a source not given: zeros)."""
-        n_rows = next(iter(counts.values())).shape[0]
-        return np.hstack(
-            [
-                project(s, counts[s.name]) if s.name in counts else np.zeros((n_rows, s.dim), np.float32)
-                for s in self.sources
-            ]
-        )
+    def new_queries(self, counts: dict[str, sp.csr_matrix], links: sp.csr_matrix | None) -> Queries:
+        """New artists from their raw key counts per source (a source not given: zeros) and linked users."""
+        inputs = projected(self.sources, counts)
+        content = content_vectors([projected([source], counts) for source in self.content_sources])
+        return Queries(inputs, content, links)
 
     def linked_users(self, linked: pd.DataFrame, artist_ids: np.ndarray) -> sp.csr_matrix | None:
         """New artists' own users of the run's user source (``artist_id, key`` rows), over the listening users."""

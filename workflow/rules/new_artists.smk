@@ -5,6 +5,8 @@ rule recommend_new:
         record=RUN.record,
         models=served_models,
         svd=default_svd_inputs,
+        knn=RUN.knn,
+        knn_svd=knn_svd_inputs,
         candidates=RUN.candidates,
         interactions=DATA.interactions,
         artists=DATA.artists,

@@ -134,14 +134,16 @@ class OneRowMethod(Method):
 @dataclass(frozen=True)
 class Queries:
     """Artists to score, as a servable method sees them: the network inputs (SVD vectors of every
-    source, in input order) and, with a user source, each artist's own users (its taggers, likers)
-    as rows over the listening table's users.
+    source, in input order), their vectors in the tuned content kNN's space (``content_vectors`` of
+    its SVD size) and, with a user source, each artist's own users (its taggers, likers) as rows over
+    the listening table's users.
 
     The evaluate step builds them for the valid and test artists from the run's SVD files;
     ``artistrec recommend`` and the batch job from new artists' side information.
     """
 
     inputs: np.ndarray
+    content: np.ndarray
     links: sp.csr_matrix | None
 
     @property
@@ -155,7 +157,8 @@ class Queries:
 
 
 class Scorer(Protocol):
-    """What serving needs from a run: its trained networks and the candidates' listeners.
+    """What serving needs from a run: its trained networks, the candidates' listeners, the train
+    artists in the tuned content kNN's space and what each method tuned on valid artists.
 
     The evaluate step's context is one; a finished run folder (``artistrec.recommend``) is another.
     """
@@ -164,6 +167,14 @@ class Scorer(Protocol):
 
     @property
     def listening(self) -> ListenerScores: ...
+
+    def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest train artists (positions, similarities) of queries' ``content`` vectors."""
+        ...
+
+    def tuned(self, row: str) -> dict[str, Any]:
+        """What the method of ``row`` tuned on the valid artists (``metrics.json``'s ``tuning``)."""
+        ...
 
 
 class ServableMethod(OneRowMethod):

@@ -168,11 +168,19 @@ class Context:
         return maps
 
     def queries(self, part: str, rows: slice) -> Queries:
-        """The ``part`` artists ``rows`` as servable methods score them: their network inputs and linked users."""
+        """The ``part`` artists ``rows`` as servable methods score them: their network inputs, content vectors
+        and linked users."""
         ids = self.parts[part][rows]
-        return self.chunk_once(
-            part, rows, ("queries",), lambda: Queries(stack_vectors(self.svd_files, ids), self.listening.links_of(ids))
-        )
+
+        def queries() -> Queries:
+            return Queries(stack_vectors(self.svd_files, ids), self.content(part)[rows], self.listening.links_of(ids))
+
+        return self.chunk_once(part, rows, ("queries",), queries)
+
+    def tuned(self, row: str) -> dict[str, Any]:
+        """What ``row``'s method tuned on the valid artists (tuned on first use)."""
+        self.result(row)
+        return self.tuning[row]
 
     # --- trained networks ------------------------------------------------------------
 
@@ -218,9 +226,17 @@ class Context:
         """``content_vectors`` of ``artist_ids`` in the tuned content kNN's SVD size."""
         return content_vectors([stack_vectors([path], artist_ids) for path in self.inputs.knn_svd[self.knn["dim"]]])
 
+    def content(self, part: str) -> np.ndarray:
+        """The ``part`` artists' vectors in the tuned content kNN's space, built once."""
+        return self.once(("content", part), lambda: self.knn_vectors(self.parts[part]))
+
     def content_neighbours(self, part: str, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest train artists of the ``part`` artists in the tuned content kNN's space."""
-        return nearest_train_artists(self.knn_vectors(self.parts[part]), self.knn_train, k)
+        return self.content_neighbours_of(self.content(part), k)
+
+    def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """The ``k`` nearest train artists of queries' vectors in the tuned content kNN's space."""
+        return nearest_train_artists(content, self.knn_train, k)
 
     def vote_rows(self, votes: str) -> sp.csr_matrix:
         """The rows neighbours vote with (``vote_rows``: distributions or sets), built once per kind: each kNN

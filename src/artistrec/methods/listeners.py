@@ -29,7 +29,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.matrices import positions
-from artistrec.methods.base import OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
+from artistrec.methods.base import Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.neighbours import CHUNK_ELEMENTS
 from artistrec.parallel import by_row_blocks
 from artistrec.targets import CHUNK_ENTRIES, row_chunks
@@ -246,7 +246,7 @@ class ListenerScores:
         )
         excess = sp.csr_matrix((counted - chance.data, chance.indices, chance.indptr), shape=chance.shape, copy=True)
         excess.eliminate_zeros()  # in place: hence the copy, which leaves ``chance`` whole
-        if links is None or self.rates is None:
+        if links is None or self.rates is None or links.nnz == 0:
             return excess
         linked = sp.coo_matrix(links)
         p = np.asarray(chance[linked.row, linked.col], dtype=np.float32).ravel()
@@ -283,6 +283,11 @@ def co_listened_scores(log_miss: Probabilities, candidate_listen: sp.csr_matrix)
     return by_row_blocks(block_scores, log_miss.shape[0])
 
 
+def co_listened_chance(scores: np.ndarray) -> np.ndarray:
+    """``co_listened_scores`` as ``1 - P(no likely listener listens)``: the chance that the candidate is co-listened."""
+    return -np.expm1(-scores.astype(np.float64))
+
+
 class NetworkListeners(ServableMethod):
     """The listener network predicts who will listen; candidates by the noisy-OR of those listeners."""
 
@@ -298,8 +303,7 @@ class NetworkListeners(ServableMethod):
 
     @staticmethod
     def chance(scores: np.ndarray) -> np.ndarray:
-        """``1 - P(no likely listener listens)``: the chance that the candidate is co-listened."""
-        return -np.expm1(-scores.astype(np.float64))
+        return co_listened_chance(scores)
 
 
 # content_knn_listeners tunes its scale, then k, then power, then k again (``coordinate_search``),
@@ -307,8 +311,11 @@ class NetworkListeners(ServableMethod):
 LISTENER_AXES_ORDER = (2, 0, 1, 0)
 
 
-class ContentKnnListeners(OneRowMethod):
-    """The content neighbours' listeners as the likely listeners (k, power and scale tuned on valid, one at a time)."""
+class ContentKnnListeners(ServableMethod):
+    """The content neighbours' listeners as the likely listeners (k, power and scale tuned on valid, one at a time).
+
+    Servable: a new artist's content vectors find its neighbours among the train artists, as a test artist's do.
+    """
 
     name = "content_knn_listeners"
     kind = "baseline"
@@ -319,15 +326,15 @@ class ContentKnnListeners(OneRowMethod):
     def score(self, context: Context) -> Scored:
         listened, settings = context.listening, context.settings
         n_train = context.parts["train"].shape[0]
-        neighbours = {"valid": context.content_neighbours("valid", max(settings["knn_k"]))}
+        neighbours = context.content_neighbours("valid", max(settings["knn_k"]))
 
-        def scored(part: str, setting: tuple[int, float, float], rows: slice) -> np.ndarray:
+        def scored(setting: tuple[int, float, float], rows: slice) -> np.ndarray:
             k, power, scale = setting
-            shares = neighbour_shares(*(found[rows] for found in neighbours[part]), n_train, k, power)
-            return listened.neighbour_scores(shares, scale, context.queries(part, rows).links)
+            shares = neighbour_shares(*(found[rows] for found in neighbours), n_train, k, power)
+            return listened.neighbour_scores(shares, scale, context.queries("valid", rows).links)
 
         def valid_maps(grid: Iterable[tuple[int, float, float]]) -> dict[Hashable, dict[str, float]]:
-            return context.valid_map((setting, functools.partial(scored, "valid", setting)) for setting in grid)
+            return context.valid_map((setting, functools.partial(scored, setting)) for setting in grid)
 
         axes = (settings["knn_k"], settings["knn_power"], settings["listener_scales"])
         start = (context.knn["k"], context.knn["power"], settings["listener_scales"][0])
@@ -335,5 +342,15 @@ class ContentKnnListeners(OneRowMethod):
         tuning = {"k": k, "power": power, "scale": scale, "valid_map@10": by_setting[(k, power, scale)]["map@10"]}
         tuning["settings_scored"] = len(by_setting)
         log.info("content_knn_listeners: %d neighbours, similarity ** %g, scale %g (tuned on valid)", k, power, scale)
-        neighbours["test"] = context.content_neighbours("test", k)
-        return Scored(lambda part, rows: scored(part, (k, power, scale), rows), {self.name: tuning})
+        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        tuned = scorer.tuned(self.name)
+        k, power, scale = int(tuned["k"]), float(tuned["power"]), float(tuned["scale"])
+        nearest, similarity = scorer.content_neighbours_of(queries.content, k)
+        shares = neighbour_shares(nearest, similarity, scorer.listening.train_listen.shape[0], k, power)
+        return scorer.listening.neighbour_scores(shares, scale, queries.links)
+
+    @staticmethod
+    def chance(scores: np.ndarray) -> np.ndarray:
+        return co_listened_chance(scores)
