@@ -38,12 +38,17 @@ def genre_shares(recommendations: pd.DataFrame, genre: pd.Series, informed: np.n
     return per_artist.groupby(["method", "artist"])["same"].mean().groupby("method").mean().sort_values()
 
 
-def main(run: Path) -> None:
+def run_genre_shares(run: Path) -> tuple[pd.Series, str]:
+    """``genre_shares`` of a finished demo run's test top lists, and the run's served method."""
     raw = run.parent / "raw"
     artists = pd.read_csv(demo_dataset.raw_file(demo_dataset.ARTISTS, raw))
     genre = pd.Series(artist_genres(artists["name"], len(GENRES)), index=artists["artists"])
     shares = genre_shares(pd.read_csv(run / "recommendations" / "test.csv"), genre, with_side_information(raw))
-    served = json.loads((run / "metrics.json").read_text(encoding="utf-8"))["served_method"]["name"]
+    return shares, json.loads((run / "metrics.json").read_text(encoding="utf-8"))["served_method"]["name"]
+
+
+def main(run: Path) -> None:
+    shares, served = run_genre_shares(run)
     for method, share in shares.items():
         print(f"{method:32s} {share:.3f}{'  (served)' if method == served else ''}")
 
