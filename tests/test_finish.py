@@ -1,6 +1,6 @@
 """What a finished run prints: the served method against popularity and the best baseline, and what to try."""
 
-from artistrec.finish import TABLE_KEYS, best_baseline, degenerate_warnings, metrics_markdown, run_summary
+from artistrec.finish import TABLE_KEYS, best_of, degenerate_warnings, metrics_markdown, run_summary
 from artistrec.layout import RunFolder
 
 METRICS = {
@@ -20,7 +20,9 @@ METRICS = {
 
 
 def test_the_best_baseline_is_the_best_row_of_kind_baseline_not_a_network():
-    assert best_baseline(METRICS) == "content_knn_listeners"
+    assert best_of(METRICS, "baseline") == "content_knn_listeners"
+    assert best_of(METRICS, "baseline", other_than="content_knn_listeners") == "content_knn"
+    assert best_of(METRICS, "network") == "network_listeners"
 
 
 def test_the_summary_names_the_served_method_against_popularity_and_the_best_baseline_and_a_command_to_try():
@@ -39,7 +41,7 @@ def test_a_served_baseline_is_set_against_the_best_other_baseline_and_marked_ser
     summary = run_summary(METRICS | {"served_method": served}, RunFolder.of("demo", 42), example_artist=7)
     assert summary.splitlines()[1] == (
         "  served method: content_knn_listeners, MAP@10 0.7400 (popularity 0.4000, best other baseline content_knn "
-        "0.7200)"
+        "0.7200, best network network_listeners 0.7500)"
     )
     metrics = METRICS | {"served_method": served}
     metrics["methods"] = {row: dict.fromkeys(TABLE_KEYS, value["map@10"]) for row, value in METRICS["methods"].items()}

@@ -57,25 +57,29 @@ def metrics_markdown(metrics: dict[str, Any]) -> str:
     return "\n".join(lines).rstrip("\n") + "\n"
 
 
-def best_baseline(metrics: dict[str, Any], other_than: str | None = None) -> str:
-    """The baseline row with the best test MAP@10 (ties: registry order), ``other_than`` that one."""
-    baselines = [row for row in methods.baselines(list(metrics["methods"])) if row != other_than]
-    return max(baselines, key=lambda row: (metrics["methods"][row]["map@10"], -baselines.index(row)))
+def best_of(metrics: dict[str, Any], kind: methods.Kind, other_than: str | None = None) -> str | None:
+    """The row of ``kind`` with the best test MAP@10 (ties: registry order), ``other_than`` that one; None: none."""
+    rows = [row for row in metrics["methods"] if methods.kind_of(row) == kind and row != other_than]
+    return max(rows, key=lambda row: (metrics["methods"][row]["map@10"], -rows.index(row)), default=None)
 
 
 def run_summary(metrics: dict[str, Any], run: RunFolder, example_artist: int) -> str:
-    """A few lines: the run, its served method against popularity and the best (other) baseline, where to look,
-    what to try."""
+    """A few lines: the run, its served method against popularity and the best (other) baseline (a served
+    baseline also against the best network), where to look, what to try."""
     served, scores = metrics["served_method"], metrics["methods"]
-    baseline = best_baseline(metrics, other_than=served["name"])
-    other = " other" if methods.kind_of(served["name"]) == "baseline" else ""
+    served_baseline = methods.kind_of(served["name"]) == "baseline"
+    compared = {
+        "best other baseline" if served_baseline else "best baseline": best_of(metrics, "baseline", served["name"]),
+        "best network": best_of(metrics, "network") if served_baseline else None,
+    }
+    against = [f"popularity {scores['popularity']['map@10']:.4f}"] + [
+        f"{label} {row} {scores[row]['map@10']:.4f}" for label, row in compared.items() if row is not None
+    ]
     return "\n".join(
         [
             f"artistrec: {metrics['dataset']}, split seed {metrics['split_seed']}: "
             f"{metrics['n_test_artists']} new (test) artists, {metrics['n_candidates']} candidates",
-            f"  served method: {served['name']}, MAP@10 {served['test_map@10']:.4f} "
-            f"(popularity {scores['popularity']['map@10']:.4f}, best{other} baseline {baseline} "
-            f"{scores[baseline]['map@10']:.4f})",
+            f"  served method: {served['name']}, MAP@10 {served['test_map@10']:.4f} ({', '.join(against)})",
             f"  every method: {run.metrics_table} and metrics.json; report: make report",
             f"  try: .venv/bin/artistrec recommend {run.folder} {example_artist}",
             *(f"  warning: {line}" for line in metrics.get("warnings", [])),
