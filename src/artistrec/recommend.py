@@ -179,9 +179,11 @@ class ResultsFolder:
 
     @functools.cached_property
     def content_sources(self) -> list[Source]:
-        """Each source's SVD file at the tuned content kNN's size (``knn.json``), in input order."""
+        """Each source's SVD file at the tuned content kNN's size (``knn.json``), in input order; the network's
+        own where the sizes agree (read once)."""
         dim = io.read_json(self.run.knn)["chosen"]["dim"]
-        return [Source.read(Path(self.run.svd(s.name, s.weighting, dim)), s.name) for s in self.sources]
+        paths = [Path(self.run.svd(s.name, s.weighting, dim)) for s in self.sources]
+        return [s if s.path == path else Source.read(path, s.name) for s, path in zip(self.sources, paths)]
 
     @functools.cached_property
     def content_train(self) -> np.ndarray:
