@@ -173,12 +173,14 @@ class Scorer(Protocol):
         ...
 
     def tuned(self, row: str) -> dict[str, Any]:
-        """What the method of ``row`` tuned on the valid artists (``metrics.json``'s ``tuning``)."""
+        """What the method of ``row`` tuned on the valid artists (``tuning`` in ``metrics.json`` and, for the
+        servable methods, in ``run.json``)."""
         ...
 
 
 class ServableMethod(OneRowMethod):
-    """A method that scores any artist from its network inputs and linked users, a new one included.
+    """A method that scores any artist from its ``Queries`` (network inputs, content vectors, linked users), a new
+    one included.
 
     The evaluation scores the valid and test artists through ``serve`` too, so a new
     artist described by the same side information as a test artist gets the same scores.
