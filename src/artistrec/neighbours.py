@@ -41,7 +41,7 @@ def nearest_train_artists(queries: Vectors, train: Vectors, k: int) -> tuple[np.
     similarity = np.zeros((queries.shape[0], k), dtype=np.float32)
     informed = np.flatnonzero(has_side_information(queries))
     dense = not sp.issparse(train)
-    train_t = np.ascontiguousarray(train.T, dtype=np.float64) if dense else sp.csc_matrix(train.T)
+    train_t = np.asarray(train, dtype=np.float64).T if dense else sp.csc_matrix(train.T)  # float64 train: no copy
     chunk_rows = max(1, CHUNK_ELEMENTS // ((2 if dense else 1) * max(1, train.shape[0])))
     for start in range(0, informed.shape[0], chunk_rows):
         rows = informed[start : start + chunk_rows]

@@ -187,9 +187,10 @@ class ResultsFolder:
 
     @functools.cached_property
     def content_train(self) -> np.ndarray:
-        """The train artists in the tuned content kNN's space, in the order of the listening's train rows."""
+        """The train artists in the tuned content kNN's space, in the order of the listening's train rows (float64,
+        as ``nearest_train_artists`` compares)."""
         train = read_split(self.run.split())["train"]
-        return content_vectors([source.vectors_of(train) for source in self.content_sources])
+        return content_vectors([source.vectors_of(train) for source in self.content_sources]).astype(np.float64)
 
     def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
         """The ``k`` nearest train artists of queries' content vectors (``Scorer``)."""

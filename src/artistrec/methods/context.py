@@ -220,7 +220,8 @@ class Context:
 
     @functools.cached_property
     def knn_train(self) -> np.ndarray:
-        return self.knn_vectors(self.parts["train"])
+        """The train artists in the tuned content kNN's space, in float64 as ``nearest_train_artists`` compares."""
+        return self.knn_vectors(self.parts["train"]).astype(np.float64)
 
     def knn_vectors(self, artist_ids: np.ndarray) -> np.ndarray:
         """``content_vectors`` of ``artist_ids`` in the tuned content kNN's SVD size."""
