@@ -19,7 +19,7 @@ METRICS = {
 }
 
 
-def test_the_best_baseline_is_the_best_row_of_kind_baseline_not_a_network():
+def test_the_best_row_of_a_kind_is_its_best_by_map_at_10_and_a_named_row_can_be_left_out():
     assert best_of(METRICS, "baseline") == "content_knn_listeners"
     assert best_of(METRICS, "baseline", other_than="content_knn_listeners") == "content_knn"
     assert best_of(METRICS, "network") == "network_listeners"
