@@ -201,7 +201,7 @@ class ResultsFolder:
         tuning = self.record.get("tuning", {})
         if row not in tuning:
             raise InputError(
-                str(self.run.record), "tuning", f"has no settings of {row}", "re-run snakemake, which rewrites it"
+                str(self.run.record), "tuning", f"has no settings of {row}", "delete it and run snakemake again"
             )
         return tuning[row]
 
