@@ -34,9 +34,6 @@ def sparse_content_vectors(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     return sp.csr_matrix(normalize(sp.hstack([normalize(block) for block in blocks], format="csr")))
 
 
-# Elements of one chunk of dense (queries x train artists) similarities: 2**25 float32 are 128 MB.
-
-
 def probabilities(logits: np.ndarray) -> np.ndarray:
     """Row-wise softmax."""
     shifted = np.exp(logits - logits.max(axis=1, keepdims=True))
