@@ -16,7 +16,7 @@ from artistrec import io
 from artistrec.batch import export_batch, recommend_batch
 from artistrec.cli import main
 from artistrec.errors import InputError
-from artistrec.recommend import SERVABLE, recommend
+from artistrec.recommend import SERVABLE, ResultsFolder, recommend
 
 from conftest import REPO, copy_workflow, run_folder, snakemake
 
@@ -77,7 +77,8 @@ def test_a_new_artists_top_list_in_a_batch_equals_recommend_for_it_alone(demo_ru
     batch = write_batch(run, tmp_path / "batch", io.read_ids(run / "split" / "test.txt"), weights=False)
     recommend_batch(run, batch, tmp_path / "out.csv", k=10, method=method)
     together = pd.read_parquet(tmp_path / "out.parquet")
-    chance = SERVABLE[method].chance
+    folder = ResultsFolder(run, method)
+    column = {candidate: i for i, candidate in enumerate(folder.candidates)}
     asked = 0
     for artist in together["artist_id"].unique():
         given = side_information_of(batch, artist)
@@ -85,7 +86,10 @@ def test_a_new_artists_top_list_in_a_batch_equals_recommend_for_it_alone(demo_ru
             alone = recommend(run, side_information=given, k=10, method=method)["recommendations"]
             ours = together[together["artist_id"] == artist]
             assert [r["artist_id"] for r in alone] == ours["candidate_id"].tolist()
-            assert [r["score"] for r in alone] == chance(ours["score"].to_numpy()).tolist()
+            scores = folder.scored(folder.new_artist_queries(given))  # the artist's scores alone
+            top = np.array([[column[candidate] for candidate in ours["candidate_id"]]])
+            assert np.take_along_axis(scores, top, axis=1)[0].tolist() == ours["score"].tolist()
+            assert [r["score"] for r in alone] == SERVABLE[method].chance(scores, top)[0].tolist()
             asked += 1
     assert asked == 4
 

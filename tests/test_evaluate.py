@@ -29,7 +29,7 @@ from artistrec.neighbours import (
     vote_rows,
 )
 from artistrec.targets import build_targets
-from artistrec.vectors import distribution, log_probability, normalise_rows, probabilities
+from artistrec.vectors import distribution, log_probability, normalise_rows, probabilities, shares_at, softmax_at
 
 
 def test_rank_is_fully_sorted_and_ties_go_to_the_more_popular_candidate():
@@ -239,6 +239,15 @@ def test_votes_become_a_distribution_and_logits_probabilities():
     knn = np.array([[0.0, 1.0, 3.0]])
     assert np.allclose(distribution(knn), [[0.0, 0.25, 0.75]])
     assert np.allclose(probabilities(np.log(network)), network)
+
+
+def test_recommend_shows_votes_as_shares_and_a_blends_log_scores_as_its_normalised_probability():
+    votes = np.array([[0.0, 1.0, 3.0], [2.0, 2.0, 0.0]])
+    every = np.array([[2, 1, 0], [0, 1, 2]])
+    assert shares_at(votes, every).tolist() == [[0.75, 0.25, 0.0], [0.5, 0.5, 0.0]]
+    product = np.log(np.array([[0.2, 0.6, 0.2]])) - 7.0  # a product of experts, not normalised
+    assert softmax_at(product, np.array([[1, 0]]))[0] == pytest.approx([0.6, 0.2])
+    assert softmax_at(product, np.array([[0, 1, 2]])).sum() == pytest.approx(1.0)
 
 
 def test_query_map_is_the_map_of_method_metrics():

@@ -34,7 +34,7 @@ def test_top(context: Context, rows: list[str], k: int) -> dict[str, tuple[np.nd
     top = {row: (np.empty((n_test, k), dtype=np.int64), np.empty((n_test, k), dtype=np.float32)) for row in rows}
     for chunk in context.chunks("test"):
         for row in rows:
-            scores = with_fallback(context.scores(row, "test", chunk, keep=False), context.informed["test"][chunk])
+            scores = with_fallback(context.scores(row, "test", chunk), context.informed["test"][chunk])
             best = rank(scores, k)
             top[row][0][chunk], top[row][1][chunk] = best, np.take_along_axis(scores, best, axis=1)
         log.log(DETAIL, "test artists scored by every method: %d of %d", chunk.stop, n_test)
@@ -73,7 +73,7 @@ def run_record(context: Context, metrics: dict[str, Any], split_seed: int, keys:
         "plan": context.plan.as_params(),
         "methods": list(metrics["methods"]),
         "served_method": served_method(context, metrics),
-        "tuning": {row: context.tuning[row] for row in servable_rows(context) if row in context.tuning},
+        "tuning": context.tuning,
         "listener_users": context.settings["listener_users"],
         "inputs": {
             "interactions": relative(inputs.interactions),

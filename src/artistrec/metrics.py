@@ -57,7 +57,7 @@ def chunked_top(
     method_scores: Iterable[tuple[Hashable, RowScores]], chunks: list[slice], k: int
 ) -> dict[Hashable, np.ndarray]:
     """Each method's top ``k`` (``rank``) per query, scored chunk by chunk: every method scores one chunk
-    before the next, so what they share for a chunk (``Context.chunk_once``) is computed once.
+    before the next, so what they share for a chunk (``Queries.once``) is computed once.
     """
     methods = list(method_scores)
     top: dict[Hashable, list[np.ndarray]] = {key: [] for key, _ in methods}

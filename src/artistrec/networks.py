@@ -57,9 +57,12 @@ class TrainedVariant:
     def probabilities(self, artist_ids: np.ndarray) -> np.ndarray:
         return self.probabilities_of(self.vectors(artist_ids))
 
+    def embedding_of(self, inputs: np.ndarray) -> np.ndarray:
+        """The last hidden layer (zero without side information)."""
+        return hidden_representation(self.model, inputs)
+
     def embedding(self, artist_ids: np.ndarray) -> np.ndarray:
-        """The last hidden layer for ``artist_ids`` (zero without side information)."""
-        return hidden_representation(self.model, self.vectors(artist_ids))
+        return self.embedding_of(self.vectors(artist_ids))
 
 
 @dataclass(frozen=True)
@@ -96,3 +99,8 @@ def embeddings(variants: list[TrainedVariant], artist_ids: np.ndarray) -> np.nda
     concatenated and normalised: dot products are mean cosines over the variants.
     """
     return content_vectors([variant.embedding(artist_ids) for variant in variants])
+
+
+def embeddings_of(variants: list[TrainedVariant], inputs: np.ndarray) -> np.ndarray:
+    """``embeddings`` of network inputs (a new artist's projected side information, say)."""
+    return content_vectors([variant.embedding_of(inputs) for variant in variants])

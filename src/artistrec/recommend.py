@@ -8,13 +8,13 @@ the network's and the tuned content kNN's; sources it says nothing about get zer
 for a test artist without that side information.
 
 The run's served method (``run.json``) or the one asked then scores the candidates
-through its ``serve``, the call the run's evaluate step made for the test artists:
-the listener network (``network_listeners``) through the users it predicts will
-listen, the content kNN's listeners (``content_knn_listeners``) through the listening
-of the artist's nearest train artists, both with the artist's own users of the run's
-user source (its taggers) adding their listening rates; the softmax network (``network``)
-directly. An artist without side
-information is ranked by popularity, as the evaluation ranks such artists. The batch
+through its ``serve``, the call the run's evaluate step made for the test artists: the
+listener network (``network_listeners``) through the users it predicts will listen, the
+content kNN's listeners (``content_knn_listeners``) through the listening of the artist's
+nearest train artists, the softmax networks directly, the kNNs through their neighbours'
+votes, the blends through their experts, with the artist's own users of the run's user
+source (its taggers) adding their listening where the method reads them. An artist without
+side information is ranked by popularity, as the evaluation ranks such artists. The batch
 job (:mod:`artistrec.batch`) scores whole folders of new artists the same way.
 """
 
@@ -36,10 +36,11 @@ from artistrec.features import WeightingStats, weigh
 from artistrec.layout import RunFolder
 from artistrec.matrices import listeners, positions, source_users
 from artistrec.methods import listeners as nl
-from artistrec.methods.base import Queries
+from artistrec.methods.base import Queries, Space
+from artistrec.methods.network import averaged_networks
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import rank
-from artistrec.neighbours import nearest_train_artists
+from artistrec.neighbours import vote_rows
 from artistrec.split import all_artists, read_split
 from artistrec.variants import DEFAULT, model_inputs
 from artistrec.vectors import content_vectors
@@ -176,6 +177,8 @@ class ResultsFolder:
         self.sources = [Source.read(path, source) for source, path in model_inputs(self.model_file)]
         self.available = {source.name: source for source in self.sources}
         self._networks: dict[str, Any] = {}
+        self._train_vectors: dict[str, np.ndarray] = {}
+        self._vote_rows: dict[str, sp.csr_matrix] = {}
 
     @functools.cached_property
     def content_sources(self) -> list[Source]:
@@ -186,15 +189,28 @@ class ResultsFolder:
         return [s if s.path == path else Source.read(path, s.name) for s, path in zip(self.sources, paths)]
 
     @functools.cached_property
-    def content_train(self) -> np.ndarray:
-        """The train artists in the tuned content kNN's space, in the order of the listening's train rows (float64,
-        as ``nearest_train_artists`` compares)."""
-        train = read_split(self.run.split())["train"]
-        return content_vectors([source.vectors_of(train) for source in self.content_sources]).astype(np.float64)
+    def train_ids(self) -> np.ndarray:
+        """The train artists, in the order of the listening's train rows and the targets' rows."""
+        return read_split(self.run.split())["train"]
 
-    def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest train artists of queries' content vectors (``Scorer``)."""
-        return nearest_train_artists(content, self.content_train, k)
+    def train_vectors(self, space: Space) -> np.ndarray:
+        """The train artists in a kNN's space (``Scorer``): the tuned content kNN's, or the averaged networks'."""
+        if space not in self._train_vectors:
+            if space == "content":
+                vectors = content_vectors([source.vectors_of(self.train_ids) for source in self.content_sources])
+            else:
+                from artistrec.networks import embeddings_of
+
+                inputs = np.hstack([source.vectors_of(self.train_ids) for source in self.sources])
+                vectors = embeddings_of([self.network(name) for name in averaged_networks(self.plan)], inputs)
+            self._train_vectors[space] = vectors.astype(np.float64)
+        return self._train_vectors[space]
+
+    def vote_rows(self, votes: str) -> sp.csr_matrix:
+        """What train artists vote with as neighbours (``Scorer``), from the run's targets."""
+        if votes not in self._vote_rows:
+            self._vote_rows[votes] = vote_rows(io.read_sparse(self.run.targets), votes)
+        return self._vote_rows[votes]
 
     def tuned(self, row: str) -> dict[str, Any]:
         """What ``row``'s method tuned on the run's valid artists (``Scorer``; ``run.json``'s ``tuning``)."""
@@ -314,24 +330,27 @@ class ResultsFolder:
                 f"give at most {n_candidates}",
             )
 
-    def top(self, queries: Queries, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """Per query, the positions among the candidates of its top ``k`` and their raw scores.
+    def scored(self, queries: Queries) -> np.ndarray:
+        """The served method's raw scores (queries x candidates), popularity order for queries without side
+        information, as the evaluate step scores."""
+        return with_fallback(self.served.serve(self, queries), queries.informed)
 
-        Ranked as the evaluate step ranks: the served method's scores, popularity order for
-        queries without side information, ties to the more popular candidate.
-        """
-        scores = with_fallback(self.served.serve(self, queries), queries.informed)
+    def top(self, queries: Queries, k: int) -> tuple[np.ndarray, np.ndarray]:
+        """Per query, the positions among the candidates of its top ``k`` and their raw scores, ranked as the
+        evaluate step ranks (ties to the more popular candidate)."""
+        scores = self.scored(queries)
         top = rank(scores, k)
         return top, np.take_along_axis(scores, top, axis=1)
 
     def similar(self, queries: Queries, k: int, exclude: int | None = None) -> pd.DataFrame:
-        """Top ``k`` of one artist: ``rank, artist_id, name, score`` (the chance the method gives; none
+        """Top ``k`` of one artist: ``rank, artist_id, name, score`` (the chance the method gives, ``chance``; none
         for an artist without side information, ranked by popularity).
         """
-        top, raw = self.top(queries, k + 1)
-        kept = self.candidates[top[0]] != exclude
-        ids, raw = self.candidates[top[0]][kept][:k], raw[0][kept][:k]
-        shown = self.served.chance(raw) if queries.informed[0] else np.full(ids.shape[0], np.nan)
+        scores = self.scored(queries)
+        top = rank(scores, k + 1)[0]
+        top = top[self.candidates[top] != exclude][:k]
+        ids = self.candidates[top]
+        shown = self.served.chance(scores, top[None])[0] if queries.informed[0] else np.full(ids.shape[0], np.nan)
         return pd.DataFrame(
             {
                 "rank": np.arange(1, ids.shape[0] + 1),

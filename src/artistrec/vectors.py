@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import scipy.sparse as sp
+from scipy.special import logsumexp
 from sklearn.preprocessing import normalize
 
 from artistrec.features import stack_vectors
@@ -54,6 +55,17 @@ def distribution(scores: np.ndarray) -> np.ndarray:
     """Non-negative scores scaled to sum to 1 per row; an all-zero row stays zero."""
     totals = scores.sum(axis=1, keepdims=True)
     return np.divide(scores, totals, out=np.zeros_like(scores), where=totals > 0)
+
+
+def shares_at(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Non-negative scores (votes) at the positions ``top`` of each row, as shares of the row's total."""
+    return np.take_along_axis(distribution(scores.astype(np.float64)), top, axis=1)
+
+
+def softmax_at(log_scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """The softmax over each row of ``log_scores`` (a product of experts' log scores) at the positions ``top``."""
+    rows = log_scores.astype(np.float64)
+    return np.exp(np.take_along_axis(rows, top, axis=1) - logsumexp(rows, axis=1, keepdims=True))
 
 
 def informed(svd_files: list[str], artist_ids: np.ndarray) -> np.ndarray:

@@ -7,6 +7,7 @@ rule recommend_new:
         svd=default_svd_inputs,
         knn=RUN.knn,
         knn_svd=knn_svd_inputs,
+        targets=RUN.targets,
         candidates=RUN.candidates,
         interactions=DATA.interactions,
         artists=DATA.artists,

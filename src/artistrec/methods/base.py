@@ -10,7 +10,7 @@ build on another's (a blend on the content kNN's votes).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar, Literal, Protocol
 
@@ -145,6 +145,7 @@ class Queries:
     inputs: np.ndarray
     content: np.ndarray
     links: sp.csr_matrix | None
+    held: dict[Hashable, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def size(self) -> int:
@@ -155,26 +156,46 @@ class Queries:
         """Which queries have side information (the others are ranked by popularity)."""
         return has_side_information(self.inputs)
 
+    def once(self, key: Hashable, compute: Callable[[], Any]) -> Any:
+        """``compute()``'s value for these queries, computed the first time ``key`` is asked and let go with
+        them: what several methods read of the same queries (a blend's experts) is computed once."""
+        if key not in self.held:
+            self.held[key] = compute()
+        return self.held[key]
+
+
+# The spaces a servable kNN finds train artists in (``Scorer.train_vectors``).
+Space = Literal["content", "embedding"]
+
 
 class Scorer(Protocol):
-    """What serving needs from a run: its trained networks, the candidates' listeners, the train
-    artists in the tuned content kNN's space and what each method tuned on valid artists.
+    """What serving needs from a run: its plan, trained networks, the candidates' listeners, the train
+    artists in a kNN's space, what their neighbours vote with and what each method tuned on valid artists.
 
     The evaluate step's context is one; a finished run folder (``artistrec.recommend``) is another.
     """
+
+    @property
+    def plan(self) -> Plan: ...
 
     def network(self, name: str) -> TrainedVariant: ...
 
     @property
     def listening(self) -> ListenerScores: ...
 
-    def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest train artists (positions, similarities) of queries' ``content`` vectors."""
+    def train_vectors(self, space: Space) -> np.ndarray:
+        """The train artists, in the order of the listening's train rows, in ``space``: ``content`` (the tuned
+        content kNN's, ``content_vectors``) or ``embedding`` (the averaged networks' last hidden layers,
+        ``embeddings``); float64, as ``nearest_train_artists`` compares."""
+        ...
+
+    def vote_rows(self, votes: str) -> sp.csr_matrix:
+        """What train artists vote with as neighbours (``neighbours.vote_rows`` of the train targets)."""
         ...
 
     def tuned(self, row: str) -> dict[str, Any]:
-        """What the method of ``row`` tuned on the valid artists (``tuning`` in ``metrics.json`` and, for the
-        servable methods, in ``run.json``)."""
+        """What the method of ``row`` tuned on the valid artists (``tuning`` in ``metrics.json`` and
+        ``run.json``; ``content_knn``: the content kNN that rule ``tune_knn`` chose)."""
         ...
 
 
@@ -194,8 +215,9 @@ class ServableMethod(OneRowMethod):
 
     @staticmethod
     @abstractmethod
-    def chance(scores: np.ndarray) -> np.ndarray:
-        """The scores as the probabilities ``artistrec recommend`` shows."""
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """What ``artistrec recommend`` shows for the candidates ``top`` (positions per row) of raw ``scores``
+        (queries x candidates): a probability."""
 
     def score(self, context: Context) -> Scored:
         return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)))

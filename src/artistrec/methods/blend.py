@@ -9,9 +9,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from artistrec.methods.base import OneRowMethod, Plan, Scored
-from artistrec.methods.network import averaged_networks
-from artistrec.vectors import distribution
+from artistrec.methods.base import Plan, Queries, Scored, Scorer, ServableMethod, Space
+from artistrec.methods.knn import knn_votes
+from artistrec.methods.network import averaged_networks, log_ensemble
+from artistrec.vectors import distribution, softmax_at
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
@@ -48,7 +49,19 @@ def knn_experts(content: np.ndarray, embedding: np.ndarray | None, share: float)
     return [(content, 1.0 - share)] + ([(embedding, share)] if embedding is not None else [])
 
 
-class NetworkKnn(OneRowMethod):
+def log_votes_of(scorer: Scorer, queries: Queries, space: Space, row: str) -> np.ndarray:
+    """``row``'s kNN votes (``knn_votes``) as a blend's log probabilities, once per ``queries``."""
+    return queries.once(("log_votes", row), lambda: log_votes(knn_votes(scorer, queries, space, row)))
+
+
+def network_knn_scores(scorer: Scorer, queries: Queries, weight: float, share: float) -> np.ndarray:
+    """The network (ensemble) blended with the content kNN and, with ``share``, the embedding kNN."""
+    content = log_votes_of(scorer, queries, "content", "content_knn")
+    by_embedding = log_votes_of(scorer, queries, "embedding", "network_embedding_knn") if share else None
+    return blend(log_ensemble(scorer, queries), weight, knn_experts(content, by_embedding, share))
+
+
+class NetworkKnn(ServableMethod):
     """The network (ensemble) blended with the tuned content kNN and, when it is on, the embedding kNN."""
 
     name = "network_knn"
@@ -58,17 +71,14 @@ class NetworkKnn(OneRowMethod):
         return averaged_networks(plan)
 
     def score(self, context: Context) -> Scored:
-        embedding = context.has("network_embedding_knn")
-        shares = context.settings["blend_embedding_shares"] if embedding else [0.0]
+        shares = context.settings["blend_embedding_shares"] if context.has("network_embedding_knn") else [0.0]
 
-        def blended(part: str, rows: slice, weight: float, share: float) -> np.ndarray:
-            content = context.log_votes("content_knn", part, rows)
-            by_embedding = context.log_votes("network_embedding_knn", part, rows) if embedding else None
-            return blend(context.log_ensemble(part, rows), weight, knn_experts(content, by_embedding, share))
+        def blended(rows: slice, weight: float, share: float) -> np.ndarray:
+            return network_knn_scores(context, context.queries("valid", rows), weight, share)
 
         grid = [(weight, share) for weight in context.settings["blend_weights"] for share in shares]
         by_setting = context.valid_map(
-            ((weight, share), functools.partial(blended, "valid", weight=weight, share=share)) for weight, share in grid
+            ((weight, share), functools.partial(blended, weight=weight, share=share)) for weight, share in grid
         )
         weight, share = max(by_setting, key=lambda ws: (by_setting[ws]["map@10"], -ws[0], -ws[1]))
         tuning = {
@@ -79,4 +89,14 @@ class NetworkKnn(OneRowMethod):
             ],
         }
         log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
-        return Scored(functools.partial(blended, weight=weight, share=share), {self.name: tuning})
+        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        tuned = scorer.tuned(self.name)
+        weight, share = float(tuned["weight"]), float(tuned["embedding_share"])
+        return queries.once(("scores", self.name), lambda: network_knn_scores(scorer, queries, weight, share))
+
+    @staticmethod
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """The product of experts' probability (normalised over the candidates)."""
+        return softmax_at(scores, top)

@@ -1,9 +1,10 @@
 """What the evaluate step builds once and every method reads: the split, the candidates, the
-listening, the trained networks, the tuned content kNN's space, the users, and the other methods' scores.
+listening, the trained networks, the kNNs' spaces, the users, and each method tuned.
 
 Everything is loaded or computed on first use, so a method that is off costs nothing. Scores
-are computed for a chunk of artists at a time (``chunks``); what several methods read of a
-chunk (a blend's experts) is kept until the next chunk of the same part is asked.
+are computed for a chunk of artists at a time (``chunks``); the chunk's ``Queries`` are kept
+until the next chunk of the same part is asked, and with them what several methods read of
+the chunk (a blend's experts, ``Queries.once``).
 """
 
 from __future__ import annotations
@@ -22,16 +23,16 @@ from artistrec.candidates import read_candidates
 from artistrec.errors import InputError
 from artistrec.features import stack_vectors
 from artistrec.matrices import listeners, source_users
-from artistrec.methods.base import Method, Plan, Queries, Scored
-from artistrec.methods.blend import log_votes
+from artistrec.methods.base import Method, Plan, Queries, Scored, Space
 from artistrec.methods.listeners import ListenerScores
+from artistrec.methods.network import averaged_networks
 from artistrec.methods.popularity import with_fallback
 from artistrec.metrics import RowScores, query_map, score_chunks
 from artistrec.model import SCORE_BATCH
-from artistrec.neighbours import nearest_train_artists, neighbour_votes, vote_rows
+from artistrec.neighbours import vote_rows
 from artistrec.split import read_split, tuning_parts
 from artistrec.variants import input_files
-from artistrec.vectors import content_vectors, informed, log_probability
+from artistrec.vectors import content_vectors, informed
 
 if TYPE_CHECKING:
     from artistrec.networks import TrainedVariant
@@ -80,8 +81,7 @@ class Context:
         self._owner = {row: method for method in methods for row in method.rows(plan)}
         self._scored: dict[str, dict[str, Scored]] = {}
         self._memo: dict[tuple[str, ...], Any] = {}
-        self._chunk: dict[str, tuple[int, int]] = {}
-        self._chunk_memo: dict[str, dict[tuple[str, ...], Any]] = {part: {} for part in PARTS}
+        self._chunk: dict[str, tuple[tuple[int, int], Queries]] = {}
 
     def once(self, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
         """``compute()``'s value, computed the first time ``key`` is asked and kept for the evaluation."""
@@ -89,25 +89,9 @@ class Context:
             self._memo[key] = compute()
         return self._memo[key]
 
-    def chunk_once(self, part: str, rows: slice, key: tuple[str, ...], compute: Callable[[], Any]) -> Any:
-        """``compute()``'s value for the ``part`` artists ``rows``, kept until another chunk of ``part`` is asked:
-        what several methods read of one chunk (a blend's experts) is computed once, and only one chunk's is held.
-        """
-        memo = self.held(part, rows)
-        if key not in memo:
-            memo[key] = compute()
-        return memo[key]
-
-    def held(self, part: str, rows: slice) -> dict[tuple[str, ...], Any]:
-        """What is kept for the ``part`` chunk ``rows``; asking another chunk of ``part`` lets go of the last one's."""
-        if self._chunk.get(part) != (rows.start, rows.stop):
-            self._chunk[part], self._chunk_memo[part] = (rows.start, rows.stop), {}
-        return self._chunk_memo[part]
-
     def let_go(self, part: str) -> None:
-        """Let go of what is kept for the last chunk of ``part``."""
+        """Let go of the last chunk of ``part``'s queries (and what methods computed of them)."""
         self._chunk.pop(part, None)
-        self._chunk_memo[part] = {}
 
     def chunks(self, part: str) -> list[slice]:
         """The chunks the ``part`` artists are scored in (``score_chunks``: whole batches of a network's forward pass)."""
@@ -130,17 +114,9 @@ class Context:
                 self.tuning.update(scored.tuning)
         return self._scored[method.name][row]
 
-    def scores(self, row: str, part: str, rows: slice, keep: bool = True) -> np.ndarray:
-        """A row's raw scores of the ``part`` artists ``rows``. ``keep``: held for the chunk, as a method that
-        builds on another row (a blend) reads them; else scores already held are reused, and others not held.
-        """
-        memo, key = self.held(part, rows), ("scores", row)
-        if key in memo:
-            return memo[key]
-        scores = self.result(row).of(part, rows)
-        if keep:
-            memo[key] = scores
-        return scores
+    def scores(self, row: str, part: str, rows: slice) -> np.ndarray:
+        """A row's raw scores of the ``part`` artists ``rows``."""
+        return self.result(row).of(part, rows)
 
     # --- side information and the popularity fallback -------------------------------
 
@@ -169,17 +145,19 @@ class Context:
 
     def queries(self, part: str, rows: slice) -> Queries:
         """The ``part`` artists ``rows`` as servable methods score them: their network inputs, content vectors
-        and linked users."""
-        ids = self.parts[part][rows]
-
-        def queries() -> Queries:
-            return Queries(stack_vectors(self.svd_files, ids), self.content(part)[rows], self.listening.links_of(ids))
-
-        return self.chunk_once(part, rows, ("queries",), queries)
+        and linked users; kept until another chunk of ``part`` is asked."""
+        if part not in self._chunk or self._chunk[part][0] != (rows.start, rows.stop):
+            ids = self.parts[part][rows]
+            queries = Queries(
+                stack_vectors(self.svd_files, ids), self.content(part)[rows], self.listening.links_of(ids)
+            )
+            self._chunk[part] = ((rows.start, rows.stop), queries)
+        return self._chunk[part][1]
 
     def tuned(self, row: str) -> dict[str, Any]:
-        """What ``row``'s method tuned on the valid artists (tuned on first use)."""
-        self.result(row)
+        """What ``row``'s method tuned on the valid artists (tuned on first use; ``content_knn``: rule tune_knn's)."""
+        if row not in self.tuning:
+            self.result(row)
         return self.tuning[row]
 
     # --- trained networks ------------------------------------------------------------
@@ -198,71 +176,31 @@ class Context:
         """A softmax network's probabilities over the candidates for the ``part`` artists ``rows``."""
         return self.network(name).probabilities(self.parts[part][rows])
 
-    @property
-    def members(self) -> list[str]:
-        """The ensemble's networks (``default`` alone when the ensemble is off)."""
-        models = self.inputs.models
-        return sorted(name for name in models if name == "default" or name.startswith("member-")) or ["default"]
+    # --- the kNNs' spaces ---------------------------------------------------------------
 
-    def log_ensemble(self, part: str, rows: slice) -> np.ndarray:
-        """The log of the ensemble members' mean probabilities (the default network's when there are none) for
-        the ``part`` artists ``rows``, kept for the chunk."""
+    def train_vectors(self, space: Space) -> np.ndarray:
+        """The train artists in ``space`` (``Scorer``), built once."""
+        return self.once(
+            ("train_vectors", space), lambda: self.space_vectors(space, self.parts["train"]).astype(np.float64)
+        )
 
-        def mean() -> np.ndarray:  # summed in place: one member's probabilities besides the total at a time
-            total = self.probabilities(self.members[0], part, rows)
-            for name in self.members[1:]:
-                total += self.probabilities(name, part, rows)
-            return total / len(self.members)
+    def space_vectors(self, space: Space, artist_ids: np.ndarray) -> np.ndarray:
+        """``artist_ids`` in a kNN's space: ``content_vectors`` of the tuned content kNN's SVD size, or the averaged
+        networks' ``embeddings``."""
+        if space == "content":
+            return content_vectors([stack_vectors([path], artist_ids) for path in self.inputs.knn_svd[self.knn["dim"]]])
+        from artistrec.networks import embeddings
 
-        return self.chunk_once(part, rows, ("log_ensemble",), lambda: log_probability(mean()))
-
-    # --- the tuned content kNN's space ---------------------------------------------------
-
-    @functools.cached_property
-    def knn_train(self) -> np.ndarray:
-        """The train artists in the tuned content kNN's space, in float64 as ``nearest_train_artists`` compares."""
-        return self.knn_vectors(self.parts["train"]).astype(np.float64)
-
-    def knn_vectors(self, artist_ids: np.ndarray) -> np.ndarray:
-        """``content_vectors`` of ``artist_ids`` in the tuned content kNN's SVD size."""
-        return content_vectors([stack_vectors([path], artist_ids) for path in self.inputs.knn_svd[self.knn["dim"]]])
+        return embeddings([self.network(name) for name in averaged_networks(self.plan)], artist_ids)
 
     def content(self, part: str) -> np.ndarray:
         """The ``part`` artists' vectors in the tuned content kNN's space, built once."""
-        return self.once(("content", part), lambda: self.knn_vectors(self.parts[part]))
-
-    def content_neighbours(self, part: str, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest train artists of the ``part`` artists in the tuned content kNN's space."""
-        return self.content_neighbours_of(self.content(part), k)
-
-    def content_neighbours_of(self, content: np.ndarray, k: int) -> tuple[np.ndarray, np.ndarray]:
-        """The ``k`` nearest train artists of queries' vectors in the tuned content kNN's space."""
-        return nearest_train_artists(content, self.knn_train, k)
+        return self.once(("content", part), lambda: self.space_vectors("content", self.parts[part]))
 
     def vote_rows(self, votes: str) -> sp.csr_matrix:
         """The rows neighbours vote with (``vote_rows``: distributions or sets), built once per kind: each kNN
         reads the kind it tuned, the content kNN's votes and the clusters the kind ``knn.json`` chose."""
         return self.once(("vote_rows", votes), lambda: vote_rows(self.targets, votes))
-
-    def content_votes(self, part: str, rows: slice) -> np.ndarray:
-        """The tuned content kNN's votes for the ``part`` artists ``rows``, kept for the chunk."""
-        k, power = self.knn["k"], self.knn["power"]
-        nearest = self.once(("content_neighbours", part), lambda: self.content_neighbours(part, k))
-        return self.chunk_once(
-            part,
-            rows,
-            ("content_votes",),
-            lambda: neighbour_votes(*(a[rows] for a in nearest), self.vote_rows(self.knn["votes"]), k, power),
-        )
-
-    def log_votes(self, row: str, part: str, rows: slice) -> np.ndarray:
-        """A kNN's votes of the ``part`` artists ``rows`` as a blend's log probabilities, kept for the chunk: the
-        tuned content kNN's (``content_knn``) or another kNN row's."""
-
-        def votes() -> np.ndarray:
-            return self.content_votes(part, rows) if row == "content_knn" else self.scores(row, part, rows)
-
-        return self.chunk_once(part, rows, ("log_votes", row), lambda: log_votes(votes()))
 
     # --- the users of the user source, and the candidates scored through listeners -------------
 

@@ -8,15 +8,18 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from artistrec.methods.base import OneRowMethod, Plan, Scored
-from artistrec.methods.knn import tuned_knn
+import numpy as np
+
+from artistrec.methods.base import Plan, Queries, Scored, Scorer, ServableMethod
+from artistrec.methods.knn import knn_tuning, knn_votes
 from artistrec.methods.network import averaged_networks
+from artistrec.vectors import shares_at
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
 
 
-class NetworkEmbeddingKnn(OneRowMethod):
+class NetworkEmbeddingKnn(ServableMethod):
     """Neighbours in the towers' last hidden layer vote like the content kNN's; (k, power, votes) tuned on valid."""
 
     name = "network_embedding_knn"
@@ -26,7 +29,14 @@ class NetworkEmbeddingKnn(OneRowMethod):
         return averaged_networks(plan)
 
     def score(self, context: Context) -> Scored:
-        from artistrec.networks import embeddings
+        valid = context.space_vectors("embedding", context.parts["valid"])
+        tuning, _ = knn_tuning(context, self.name, context.train_vectors("embedding"), valid)
+        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
 
-        networks = [context.network(name) for name in context.members]
-        return tuned_knn(context, self.name, {part: embeddings(networks, ids) for part, ids in context.parts.items()})
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return knn_votes(scorer, queries, "embedding", self.name)
+
+    @staticmethod
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """The candidate's share of the neighbours' votes."""
+        return shares_at(scores, top)

@@ -30,7 +30,7 @@ import scipy.sparse as sp
 
 from artistrec.matrices import positions
 from artistrec.methods.base import Plan, Queries, Scored, Scorer, ServableMethod
-from artistrec.neighbours import CHUNK_ELEMENTS
+from artistrec.neighbours import CHUNK_ELEMENTS, nearest_train_artists
 from artistrec.parallel import by_row_blocks
 from artistrec.targets import CHUNK_ENTRIES, row_chunks
 from artistrec.tuning import coordinate_search
@@ -111,7 +111,7 @@ def with_linked_users(log_miss: Probabilities, links: sp.csr_matrix, rates: np.n
 def neighbour_shares(nearest: np.ndarray, similarity: np.ndarray, n_train: int, k: int, power: float) -> sp.csr_matrix:
     """Queries x train artists: the similarity ** power weights of each query's ``k`` nearest, summing to 1.
 
-    ``nearest``/``similarity`` come from ``evaluate.nearest_train_artists``. A query
+    ``nearest``/``similarity`` come from ``neighbours.nearest_train_artists``. A query
     without a positively similar neighbour has an empty row.
     """
     k = min(k, nearest.shape[1])
@@ -255,6 +255,12 @@ class ListenerScores:
         counted = np.where(p >= HEAD_CHANCE, -np.log1p(-np.clip(p, 0.0, MAX_PROBABILITY)), p)
         return sp.csr_matrix(excess - exact - sp.csr_matrix((counted, (linked.row, linked.col)), shape=chance.shape))
 
+    @functools.cached_property
+    def user_activity(self) -> np.ndarray:
+        """Per user of the user source: how many of the run's artists it is linked to (tags, likes)."""
+        assert self.users is not None
+        return np.asarray(self.users.sum(axis=0)).ravel()
+
     def links_of(self, artist_ids: np.ndarray) -> sp.csr_matrix | None:
         """The linked users of the run's ``artist_ids`` (None without a user source)."""
         return None if self.users is None else sp.csr_matrix(self.users[positions(artist_ids, self.artist_ids)])
@@ -283,9 +289,10 @@ def co_listened_scores(log_miss: Probabilities, candidate_listen: sp.csr_matrix)
     return by_row_blocks(block_scores, log_miss.shape[0])
 
 
-def co_listened_chance(scores: np.ndarray) -> np.ndarray:
-    """``co_listened_scores`` as ``1 - P(no likely listener listens)``: the chance that the candidate is co-listened."""
-    return -np.expm1(-scores.astype(np.float64))
+def co_listened_chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """``co_listened_scores`` at the positions ``top`` of each row as ``1 - P(no likely listener listens)``: the
+    chance that the candidate is co-listened."""
+    return -np.expm1(-np.take_along_axis(scores, top, axis=1).astype(np.float64))
 
 
 class NetworkListeners(ServableMethod):
@@ -302,8 +309,8 @@ class NetworkListeners(ServableMethod):
         return scorer.listening.scores(chances, queries.links, queries.size)
 
     @staticmethod
-    def chance(scores: np.ndarray) -> np.ndarray:
-        return co_listened_chance(scores)
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        return co_listened_chance(scores, top)
 
 
 # content_knn_listeners tunes its scale, then k, then power, then k again (``coordinate_search``),
@@ -326,7 +333,9 @@ class ContentKnnListeners(ServableMethod):
     def score(self, context: Context) -> Scored:
         listened, settings = context.listening, context.settings
         n_train = context.parts["train"].shape[0]
-        neighbours = context.content_neighbours("valid", max(settings["knn_k"]))
+        neighbours = nearest_train_artists(
+            context.content("valid"), context.train_vectors("content"), max(settings["knn_k"])
+        )
 
         def scored(setting: tuple[int, float, float], rows: slice) -> np.ndarray:
             k, power, scale = setting
@@ -347,10 +356,10 @@ class ContentKnnListeners(ServableMethod):
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
         tuned = scorer.tuned(self.name)
         k, power, scale = int(tuned["k"]), float(tuned["power"]), float(tuned["scale"])
-        nearest, similarity = scorer.content_neighbours_of(queries.content, k)
+        nearest, similarity = nearest_train_artists(queries.content, scorer.train_vectors("content"), k)
         shares = neighbour_shares(nearest, similarity, scorer.listening.train_listen.shape[0], k, power)
         return scorer.listening.neighbour_scores(shares, scale, queries.links)
 
     @staticmethod
-    def chance(scores: np.ndarray) -> np.ndarray:
-        return co_listened_chance(scores)
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        return co_listened_chance(scores, top)

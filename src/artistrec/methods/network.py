@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from artistrec.methods.base import Method, OneRowMethod, Plan, Queries, Scored, Scorer, ServableMethod
+from artistrec.methods.base import Method, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.variants import DEFAULT, ablation_variants
 from artistrec.variants import ensemble_members as members_of
 from artistrec.vectors import log_probability
@@ -23,6 +23,24 @@ def ensemble_members(plan: Plan) -> list[str]:
 def averaged_networks(plan: Plan) -> list[str]:
     """The networks the kNN-style network methods read: the ensemble's members, else the default network."""
     return ensemble_members(plan) or [DEFAULT]
+
+
+def log_ensemble(scorer: Scorer, queries: Queries) -> np.ndarray:
+    """The log of the averaged networks' mean probabilities (``averaged_networks``), once per ``queries``."""
+
+    def mean() -> np.ndarray:  # summed in place: one network's probabilities besides the total at a time
+        names = averaged_networks(scorer.plan)
+        total = scorer.network(names[0]).probabilities_of(queries.inputs)
+        for name in names[1:]:
+            total += scorer.network(name).probabilities_of(queries.inputs)
+        return total / len(names)
+
+    return queries.once(("log_ensemble",), lambda: log_probability(mean()))
+
+
+def probability_at(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+    """Log probabilities at the positions ``top`` of each row, as probabilities."""
+    return np.exp(np.take_along_axis(scores, top, axis=1).astype(np.float64))
 
 
 def scored_network(context: Context, name: str) -> Scored:
@@ -46,12 +64,12 @@ class Network(ServableMethod):
         return log_probability(scorer.network(DEFAULT).probabilities_of(queries.inputs))
 
     @staticmethod
-    def chance(scores: np.ndarray) -> np.ndarray:
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
         """The softmax probability."""
-        return np.exp(scores.astype(np.float64))
+        return probability_at(scores, top)
 
 
-class NetworkEnsemble(OneRowMethod):
+class NetworkEnsemble(ServableMethod):
     """The mean of ``methods.network_ensemble`` towers that differ only in their model seed."""
 
     name = "network_ensemble"
@@ -63,8 +81,13 @@ class NetworkEnsemble(OneRowMethod):
     def models(self, plan: Plan) -> list[str]:
         return ensemble_members(plan)
 
-    def score(self, context: Context) -> Scored:
-        return Scored(context.log_ensemble)
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return log_ensemble(scorer, queries)
+
+    @staticmethod
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """The members' mean softmax probability."""
+        return probability_at(scores, top)
 
 
 class Ablation(Method):

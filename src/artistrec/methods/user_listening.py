@@ -14,14 +14,22 @@ import numpy as np
 import scipy.sparse as sp
 
 from artistrec.matrices import positions
-from artistrec.methods.base import USERS, OneRowMethod, Plan, Scored
-from artistrec.methods.blend import NetworkKnn
+from artistrec.methods.base import USERS, Plan, Queries, Scored, Scorer, ServableMethod
+from artistrec.methods.blend import NetworkKnn, log_votes, log_votes_of
 from artistrec.targets import drop_self
+from artistrec.vectors import shares_at, softmax_at
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
 
 log = logging.getLogger(__name__)
+
+
+def linked_listening(links: sp.csr_matrix, activity: np.ndarray, candidate_listen: sp.csr_matrix) -> sp.csr_matrix:
+    """Per query (its linked users, ``links``) and candidate: the query's users who listen to the candidate,
+    each user counting 1 / ``activity`` (the number of artists the user is linked to)."""
+    per_user = sp.csr_matrix(links @ sp.diags(1.0 / np.maximum(activity, 1.0)))
+    return sp.csr_matrix(per_user @ candidate_listen.T)
 
 
 def user_listening_scores(
@@ -38,9 +46,20 @@ def user_listening_scores(
     most of them) count more than one who tags hundreds (docs/method.md).
     """
     activity = np.asarray(users.sum(axis=0)).ravel()
-    per_user = sp.csr_matrix(users[positions(queries, artist_ids)] @ sp.diags(1.0 / np.maximum(activity, 1.0)))
-    votes = sp.csr_matrix(per_user @ listen[positions(candidates, artist_ids)].T)
+    votes = linked_listening(users[positions(queries, artist_ids)], activity, listen[positions(candidates, artist_ids)])
     return drop_self(votes, queries, candidates).toarray().astype(np.float32)
+
+
+def user_listening_votes(scorer: Scorer, queries: Queries) -> np.ndarray:
+    """``user_listening_scores`` of queries given by their linked users (valid, test or new artists: never
+    candidates), once per ``queries``."""
+    listening = scorer.listening
+    assert queries.links is not None  # servable only with a user source
+
+    def votes() -> np.ndarray:
+        return linked_listening(queries.links, listening.user_activity, listening.candidate_listen).toarray()
+
+    return queries.once(("votes", "user_listening"), lambda: votes().astype(np.float32))
 
 
 def with_user_listening(scores: np.ndarray, log_users: np.ndarray, weight: float) -> np.ndarray:
@@ -53,45 +72,56 @@ def with_user_listening(scores: np.ndarray, log_users: np.ndarray, weight: float
     return scores + weight * log_users
 
 
-class UserListening(OneRowMethod):
+class UserListening(ServableMethod):
     """Candidates by how many of the artist's own users listen to them (each user's vote split over its links)."""
 
     name = "user_listening"
     kind = "baseline"
     needs = frozenset({USERS})
 
-    def score(self, context: Context) -> Scored:
-        users = context.users
-        assert users is not None  # enabled only with a user source
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return user_listening_votes(scorer, queries)
 
-        def scores(part: str, rows: slice) -> np.ndarray:
-            queries = context.parts[part][rows]
-            return user_listening_scores(users, context.listen, context.artist_ids, queries, context.candidates)
-
-        return Scored(scores)
+    @staticmethod
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """The candidate's share of the users' listening votes."""
+        return shares_at(scores, top)
 
 
-class WithUserListening(OneRowMethod):
+class WithUserListening(ServableMethod):
     """A blend's log scores plus the users' listening, its weight tuned on valid artists."""
 
     needs = frozenset({USERS})
 
     @abstractmethod
-    def blend_scores(self, context: Context, part: str, rows: slice) -> np.ndarray:
-        """The log scores the users' listening is added to, of the ``part`` artists ``rows``."""
+    def blend_scores(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        """The log scores the users' listening is added to."""
+
+    def with_weight(self, scorer: Scorer, queries: Queries, weight: float) -> np.ndarray:
+        log_users = queries.once(
+            ("log_votes", "user_listening"), lambda: log_votes(user_listening_votes(scorer, queries))
+        )
+        return with_user_listening(self.blend_scores(scorer, queries), log_users, weight)
 
     def score(self, context: Context) -> Scored:
-        def scores(part: str, rows: slice, weight: float) -> np.ndarray:
-            log_users = context.log_votes("user_listening", part, rows)
-            return with_user_listening(self.blend_scores(context, part, rows), log_users, weight)
+        def valid_scores(rows: slice, weight: float) -> np.ndarray:
+            return self.with_weight(context, context.queries("valid", rows), weight)
 
         weights = context.settings["user_listening_weights"]
-        by_weight = context.valid_map((w, functools.partial(scores, "valid", weight=w)) for w in weights)
+        by_weight = context.valid_map((w, functools.partial(valid_scores, weight=w)) for w in weights)
         weight = max(by_weight, key=lambda w: (by_weight[w]["map@10"], -w))
         tuning: dict[str, Any] = {"weight": weight}
         tuning["valid_map@10"] = [{"weight": w, "map@10": m["map@10"]} for w, m in by_weight.items()]
         log.info("%s: users' listening weight %g (tuned on valid)", self.name, weight)
-        return Scored(functools.partial(scores, weight=weight), {self.name: tuning})
+        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+
+    def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return self.with_weight(scorer, queries, float(scorer.tuned(self.name)["weight"]))
+
+    @staticmethod
+    def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
+        """The product of experts' probability (normalised over the candidates)."""
+        return softmax_at(scores, top)
 
 
 class ContentKnnUserListening(WithUserListening):
@@ -100,8 +130,8 @@ class ContentKnnUserListening(WithUserListening):
     name = "content_knn_user_listening"
     kind = "baseline"
 
-    def blend_scores(self, context: Context, part: str, rows: slice) -> np.ndarray:
-        return context.log_votes("content_knn", part, rows)
+    def blend_scores(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return log_votes_of(scorer, queries, "content", "content_knn")
 
 
 class NetworkKnnUserListening(WithUserListening):
@@ -116,5 +146,5 @@ class NetworkKnnUserListening(WithUserListening):
     def models(self, plan: Plan) -> list[str]:
         return NetworkKnn().models(plan)
 
-    def blend_scores(self, context: Context, part: str, rows: slice) -> np.ndarray:
-        return context.scores("network_knn", part, rows)
+    def blend_scores(self, scorer: Scorer, queries: Queries) -> np.ndarray:
+        return NetworkKnn().serve(scorer, queries)
