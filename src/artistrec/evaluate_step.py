@@ -47,9 +47,12 @@ def servable_rows(context: Context) -> list[str]:
 
 
 def served_method(context: Context, metrics: dict[str, Any]) -> dict[str, Any]:
-    """Of the methods ``artistrec recommend`` can serve, the one with the best valid MAP@10 (ties: registry order)."""
+    """Of the methods ``artistrec recommend`` can serve, the one with the best valid MAP@10 (ties: registry order);
+    a tuned method's valid metrics are those its tuning measured of the chosen setting (``Scored.valid_map``)."""
     rows = servable_rows(context)
-    valid = context.valid_map((row, functools.partial(context.scores, row, "valid")) for row in rows)
+    valid = {row: context.result(row).valid_map for row in rows if context.result(row).valid_map is not None}
+    unmeasured = [row for row in rows if row not in valid]
+    valid |= context.valid_map((row, functools.partial(context.scores, row, "valid")) for row in unmeasured)
     best = max(rows, key=lambda row: (valid[row]["map@10"], -rows.index(row)))
     return {
         "name": best,

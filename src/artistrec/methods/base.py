@@ -72,10 +72,13 @@ class Plan:
 @dataclass(frozen=True)
 class Scored:
     """One method, tuned: ``of(part, rows)`` gives its raw scores (rows x candidates) of the ``part``
-    (``valid`` or ``test``) artists ``rows`` (a slice), and ``tuning`` what it tuned."""
+    (``valid`` or ``test``) artists ``rows`` (a slice), ``tuning`` what it tuned and ``valid_map`` the
+    valid artists' metrics of the chosen setting where tuning measured them (``Context.valid_map``: the
+    choice of the served method reads them rather than scoring the valid artists again)."""
 
     of: Callable[[str, slice], np.ndarray]
     tuning: dict[str, Any] = field(default_factory=dict)
+    valid_map: dict[str, float] | None = None
 
 
 class Method(ABC):
@@ -220,4 +223,10 @@ class ServableMethod(OneRowMethod):
         (queries x candidates): a probability."""
 
     def score(self, context: Context) -> Scored:
-        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)))
+        return self.served(context)
+
+    def served(
+        self, context: Context, tuning: dict[str, Any] | None = None, valid_map: dict[str, float] | None = None
+    ) -> Scored:
+        """``serve`` of the evaluation's chunks of artists, with what tuning chose and measured."""
+        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), tuning or {}, valid_map)

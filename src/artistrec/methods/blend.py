@@ -89,7 +89,7 @@ class NetworkKnn(ServableMethod):
             ],
         }
         log.info("network_knn: network weight %.2f, embedding kNN share %.2f (tuned on valid)", weight, share)
-        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+        return self.served(context, {self.name: tuning}, by_setting[(weight, share)])
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
         tuned = scorer.tuned(self.name)

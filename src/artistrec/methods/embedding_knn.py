@@ -31,7 +31,7 @@ class NetworkEmbeddingKnn(ServableMethod):
     def score(self, context: Context) -> Scored:
         valid = context.space_vectors("embedding", context.parts["valid"])
         tuning, _ = knn_tuning(context, self.name, context.train_vectors("embedding"), valid)
-        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+        return self.served(context, {self.name: tuning})
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
         return knn_votes(scorer, queries, "embedding", self.name)

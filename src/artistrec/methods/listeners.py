@@ -351,7 +351,7 @@ class ContentKnnListeners(ServableMethod):
         tuning = {"k": k, "power": power, "scale": scale, "valid_map@10": by_setting[(k, power, scale)]["map@10"]}
         tuning["settings_scored"] = len(by_setting)
         log.info("content_knn_listeners: %d neighbours, similarity ** %g, scale %g (tuned on valid)", k, power, scale)
-        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+        return self.served(context, {self.name: tuning}, by_setting[(k, power, scale)])
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
         tuned = scorer.tuned(self.name)

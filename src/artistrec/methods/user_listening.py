@@ -113,7 +113,7 @@ class WithUserListening(ServableMethod):
         tuning: dict[str, Any] = {"weight": weight}
         tuning["valid_map@10"] = [{"weight": w, "map@10": m["map@10"]} for w, m in by_weight.items()]
         log.info("%s: users' listening weight %g (tuned on valid)", self.name, weight)
-        return Scored(lambda part, rows: self.serve(context, context.queries(part, rows)), {self.name: tuning})
+        return self.served(context, {self.name: tuning}, by_weight[weight])
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
         return self.with_weight(scorer, queries, float(scorer.tuned(self.name)["weight"]))
