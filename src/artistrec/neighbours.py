@@ -16,6 +16,9 @@ from artistrec.vectors import content_vectors, has_side_information
 # Elements of one chunk of dense (queries x train artists) similarities: 2**25 float32 are 128 MB.
 CHUNK_ELEMENTS = 2**25
 
+# Train vectors cast to float64 at a time by ``dense_similarities``: 2**22 are 32 MB.
+TRAIN_BLOCK_ELEMENTS = 2**22
+
 Vectors = np.ndarray | sp.csr_matrix
 
 # Similarities equal to this many decimals are ties (the earlier train row first): artists with
@@ -41,17 +44,29 @@ def nearest_train_artists(queries: Vectors, train: Vectors, k: int) -> tuple[np.
     similarity = np.zeros((queries.shape[0], k), dtype=np.float32)
     informed = np.flatnonzero(has_side_information(queries))
     dense = not sp.issparse(train)
-    train_t = np.asarray(train, dtype=np.float64).T if dense else sp.csc_matrix(train.T)  # float64 train: no copy
+    train_t = None if dense else sp.csc_matrix(train.T)
     chunk_rows = max(1, CHUNK_ELEMENTS // ((2 if dense else 1) * max(1, train.shape[0])))
     for start in range(0, informed.shape[0], chunk_rows):
         rows = informed[start : start + chunk_rows]
-        block = (np.asarray(queries[rows], dtype=np.float64) if dense else queries[rows]) @ train_t
-        if sp.issparse(block):
-            block = block.toarray()
+        block = dense_similarities(queries[rows], train) if dense else (queries[rows] @ train_t).toarray()
         block = np.round(block, SIMILARITY_DECIMALS)
         nearest[rows] = rank(block, k)
         similarity[rows] = np.take_along_axis(block, nearest[rows], axis=1)
     return nearest, similarity
+
+
+def dense_similarities(queries: np.ndarray, train: np.ndarray) -> np.ndarray:
+    """``queries @ train.T`` in float64; a float32 ``train`` is cast a block of about ``TRAIN_BLOCK_ELEMENTS``
+    at a time, never whole (a held float32 train costs half a float64 one)."""
+    queries = np.asarray(queries, dtype=np.float64)
+    if train.dtype == np.float64:
+        return queries @ train.T
+    similarity = np.empty((queries.shape[0], train.shape[0]))
+    step = max(1, TRAIN_BLOCK_ELEMENTS // max(1, train.shape[1]))
+    for start in range(0, train.shape[0], step):
+        block = train[start : start + step]
+        similarity[:, start : start + block.shape[0]] = queries @ block.astype(np.float64).T
+    return similarity
 
 
 # What a neighbour votes with: its co-listening distribution over the candidates

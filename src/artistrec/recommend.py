@@ -203,7 +203,7 @@ class ResultsFolder:
 
                 inputs = np.hstack([source.vectors_of(self.train_ids) for source in self.sources])
                 vectors = embeddings_of([self.network(name) for name in averaged_networks(self.plan)], inputs)
-            self._train_vectors[space] = vectors.astype(np.float64)
+            self._train_vectors[space] = vectors
         return self._train_vectors[space]
 
     def vote_rows(self, votes: str) -> sp.csr_matrix:

@@ -189,7 +189,7 @@ class Scorer(Protocol):
     def train_vectors(self, space: Space) -> np.ndarray:
         """The train artists, in the order of the listening's train rows, in ``space``: ``content`` (the tuned
         content kNN's, ``content_vectors``) or ``embedding`` (the averaged networks' last hidden layers,
-        ``embeddings``); float64, as ``nearest_train_artists`` compares."""
+        ``embeddings``), float32 (``nearest_train_artists`` compares them in float64 a block at a time)."""
         ...
 
     def vote_rows(self, votes: str) -> sp.csr_matrix:

@@ -180,9 +180,7 @@ class Context:
 
     def train_vectors(self, space: Space) -> np.ndarray:
         """The train artists in ``space`` (``Scorer``), built once."""
-        return self.once(
-            ("train_vectors", space), lambda: self.space_vectors(space, self.parts["train"]).astype(np.float64)
-        )
+        return self.once(("train_vectors", space), lambda: self.space_vectors(space, self.parts["train"]))
 
     def space_vectors(self, space: Space, artist_ids: np.ndarray) -> np.ndarray:
         """``artist_ids`` in a kNN's space: ``content_vectors`` of the tuned content kNN's SVD size, or the averaged
