@@ -59,10 +59,10 @@ def dense_similarities(queries: np.ndarray, train: np.ndarray) -> np.ndarray:
     """``queries @ train.T`` in float64; a float32 ``train`` is cast a block of about ``TRAIN_BLOCK_ELEMENTS``
     at a time, never whole (a held float32 train costs half a float64 one)."""
     queries = np.asarray(queries, dtype=np.float64)
-    if train.dtype == np.float64:
-        return queries @ train.T
-    similarity = np.empty((queries.shape[0], train.shape[0]))
     step = max(1, TRAIN_BLOCK_ELEMENTS // max(1, train.shape[1]))
+    if step >= train.shape[0]:  # one block: no buffer besides the product
+        return queries @ np.asarray(train, dtype=np.float64).T
+    similarity = np.empty((queries.shape[0], train.shape[0]))
     for start in range(0, train.shape[0], step):
         block = train[start : start + step]
         similarity[:, start : start + block.shape[0]] = queries @ block.astype(np.float64).T
