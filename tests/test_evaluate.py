@@ -7,10 +7,11 @@ import pytest
 import scipy.sparse as sp
 
 from artistrec.matrices import listeners, source_users
-from artistrec.methods.blend import blend, log_votes
+from artistrec.methods.blend import blend, log_votes, network_knn_blend
 from artistrec.methods.popularity import with_fallback
 from artistrec.methods.user_listening import user_listening_scores, with_user_listening
 from artistrec.metrics import (
+    Shortlist,
     average_precision,
     bootstrap_interval,
     method_metrics,
@@ -180,6 +181,31 @@ def test_rank_is_a_stable_sort_of_each_row_cut_at_k():
         for k in (1, 7, 20):
             expected = np.argsort(-scores, axis=1, kind="stable")[:, :k]
             assert rank(scores, k).tolist() == expected.tolist()
+
+
+def test_a_shortlist_ranks_any_product_of_experts_exactly_as_on_every_candidate():
+    rng = np.random.default_rng(0)
+    network = log_probability(rng.dirichlet(np.full(4000, 0.05), 60))
+    content = log_votes(np.where(rng.random((60, 4000)) < 0.02, rng.integers(1, 4, (60, 4000)), 0).astype(np.float32))
+    embedding = log_votes(np.where(rng.random((60, 4000)) < 0.3, rng.random((60, 4000)), 0.0))
+    content[:3] = log_votes(np.zeros((3, 4000)))  # no neighbour voted: every candidate tied
+    shortlist = Shortlist.of((network, content, embedding), depth=50)
+    assert shortlist.columns is not None
+    popular = np.arange(60) % 7 == 0
+    for weight, share in ((0.0, 0.0), (0.3, 0.5), (0.9, 1.0), (1.0, 0.25)):
+        combine = functools.partial(network_knn_blend, weight=weight, share=share)
+        whole = rank(with_fallback(combine((network, content, embedding)), ~popular), 20)
+        assert shortlist.top(combine, 20, popular).tolist() == whole.tolist()
+
+
+def test_a_candidate_below_every_experts_shortlist_can_still_lead_their_product_and_is_found():
+    # Each expert's five best are the other's worst; candidate 10 is sixth for both and best for their sum.
+    first, second = np.zeros((1, 1000)), np.zeros((1, 1000))
+    first[0, :5], second[0, 5:10] = 100.0, 100.0
+    first[0, 10] = second[0, 10] = 99.0
+    shortlist = Shortlist.of((first, second), depth=5)
+    assert 10 not in shortlist.columns
+    assert shortlist.top(lambda experts: experts[0] + experts[1], 3).tolist() == [[10, 0, 1]]
 
 
 def test_content_knn_gives_a_query_without_side_information_zero_scores_without_searching():

@@ -11,7 +11,8 @@ in chunks of queries, and made dense only over the candidate columns.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Hashable, Iterable
+from collections.abc import Callable, Hashable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -33,8 +34,10 @@ GROUPS_PER_K = 4
 # elements (float32: 128 MB): over a large catalogue no method's scores of every query exist at once.
 SCORE_CHUNK_ELEMENTS = 2**25
 
-# A method's raw scores of a chunk of queries (a slice of their rows): chunk x candidates.
-RowScores = Callable[[slice], np.ndarray]
+# A shortlist holds each expert's this many best candidates per query (``Shortlist``), and is built only
+# where it can hold no more than this share of the candidates.
+SHORTLIST_DEPTH = 200
+SHORTLIST_MAX_SHARE = 0.25
 
 
 def score_chunks(n_rows: int, n_candidates: int, align: int = 1) -> list[slice]:
@@ -46,6 +49,89 @@ def score_chunks(n_rows: int, n_candidates: int, align: int = 1) -> list[slice]:
     if rows >= align:
         rows -= rows % align
     return [slice(start, min(start + rows, n_rows)) for start in range(0, n_rows, rows)]
+
+
+@dataclass(frozen=True, eq=False)
+class Shortlist:
+    """Experts' scores of a chunk of queries (each queries x candidates) and, per query, the union of each expert's
+    ``depth`` best candidates (``columns``, ascending; a repeat marked in ``repeated``), those candidates' scores
+    (``gathered``) and each expert's ``depth``-th best score (``floors``, queries x 1).
+
+    A combination of the experts that is nondecreasing in each of them (a product of experts with non-negative
+    weights) scores no candidate outside the union above the combination of the floors, so its top k
+    lies in the union wherever its k-th best there is above that bound (``top``). Built once for many
+    combinations (a tuning grid's settings), it ranks each on the union instead of on every candidate.
+    """
+
+    experts: tuple[np.ndarray, ...]
+    columns: np.ndarray | None  # None: too few candidates for a shortlist to pay; combinations are ranked whole
+    repeated: np.ndarray
+    gathered: tuple[np.ndarray, ...]
+    floors: tuple[np.ndarray, ...]
+
+    @classmethod
+    def of(cls, experts: Sequence[np.ndarray], depth: int = SHORTLIST_DEPTH) -> Shortlist:
+        n_columns = experts[0].shape[1]
+        if len(experts) * depth > SHORTLIST_MAX_SHARE * n_columns:
+            return cls(tuple(experts), None, np.empty(0, dtype=bool), (), ())
+        best = [best_columns(expert, depth) for expert in experts]
+        columns = np.sort(np.concatenate(best, axis=1), axis=1)
+        repeated = np.zeros(columns.shape, dtype=bool)
+        repeated[:, 1:] = columns[:, 1:] == columns[:, :-1]
+        gathered = tuple(np.take_along_axis(expert, columns, axis=1) for expert in experts)
+        floors = tuple(np.take_along_axis(expert, top[:, :1], axis=1) for expert, top in zip(experts, best))
+        return cls(tuple(experts), columns, repeated, gathered, floors)
+
+    def top(self, combine: Combination, k: int, popular: np.ndarray | None = None) -> np.ndarray:
+        """``rank(combine(experts), k)``, exactly, ranked on the shortlist where its bound holds and on every
+        candidate in the other rows; the rows ``popular`` (a mask) in popularity (candidate) order."""
+        if popular is None:
+            popular = np.zeros(self.experts[0].shape[0], dtype=bool)
+        if self.columns is None:
+            top = rank(combine(self.experts), k)
+        else:
+            scores = np.where(self.repeated, -np.inf, combine(self.gathered))
+            at = rank(scores, k)
+            top = np.take_along_axis(self.columns, at, axis=1)
+            kth = np.take_along_axis(scores, at[:, -1:], axis=1)
+            unsure = np.flatnonzero(~(kth > combine(self.floors)).ravel() & ~popular)
+            if unsure.shape[0]:
+                top[unsure] = rank(combine(tuple(expert[unsure] for expert in self.experts)), k)
+        top[popular] = np.arange(top.shape[1])
+        return top
+
+
+def best_columns(scores: np.ndarray, depth: int) -> np.ndarray:
+    """Per row, the positions of the ``depth`` highest scores: the ``depth``-th highest first, the others in no order.
+    Blocks of rows on threads: ``argpartition``'s positions of every score exist for a block at a time."""
+    cut = scores.shape[1] - depth
+    return by_row_blocks(lambda block: np.argpartition(scores[block], cut, axis=1)[:, cut:].copy(), scores.shape[0])
+
+
+# A combination of experts' scores, nondecreasing in each (``Shortlist``): the same elementwise operations on
+# whole score matrices, on the shortlisted candidates' scores or on the floors (queries x 1).
+Combination = Callable[[Sequence[np.ndarray]], np.ndarray]
+
+
+class Combined(NamedTuple):
+    """A tuning setting's scores of a chunk of queries as a ``Combination`` of a ``Shortlist``'s experts; the
+    rows ``popular`` (a mask; None: none) ranked by popularity (the fallback of queries without side information)."""
+
+    shortlist: Shortlist
+    combine: Combination
+    popular: np.ndarray | None = None
+
+    def top(self, k: int) -> np.ndarray:
+        return self.shortlist.top(self.combine, k, self.popular)
+
+
+# A method's raw scores of a chunk of queries (a slice of their rows): chunk x candidates, or a ``Combined``.
+RowScores = Callable[[slice], np.ndarray | Combined]
+
+
+def top_of(scores: np.ndarray | Combined, k: int) -> np.ndarray:
+    """``rank`` of a chunk's scores, dense or ``Combined``."""
+    return scores.top(k) if isinstance(scores, Combined) else rank(scores, k)
 
 
 def whole(scores: np.ndarray) -> RowScores:
@@ -63,7 +149,7 @@ def chunked_top(
     top: dict[Hashable, list[np.ndarray]] = {key: [] for key, _ in methods}
     for rows in chunks:
         for key, scores in methods:
-            top[key].append(rank(scores(rows), k))
+            top[key].append(top_of(scores(rows), k))
     return {key: np.concatenate(blocks) if blocks else np.empty((0, k), dtype=np.int64) for key, blocks in top.items()}
 
 

@@ -12,6 +12,7 @@ import numpy as np
 from artistrec.methods.base import Plan, Queries, Scored, Scorer, ServableMethod, Space
 from artistrec.methods.knn import knn_votes
 from artistrec.methods.network import averaged_networks, log_ensemble
+from artistrec.metrics import Combined, Shortlist
 from artistrec.vectors import distribution, softmax_at
 
 if TYPE_CHECKING:
@@ -54,11 +55,24 @@ def log_votes_of(scorer: Scorer, queries: Queries, space: Space, row: str) -> np
     return queries.once(("log_votes", row), lambda: log_votes(knn_votes(scorer, queries, space, row)))
 
 
+def network_knn_experts(scorer: Scorer, queries: Queries, embedding: bool) -> tuple[np.ndarray, ...]:
+    """``network_knn``'s experts, log probabilities: the network (ensemble), the content kNN and, with ``embedding``,
+    the embedding kNN."""
+    experts = [log_ensemble(scorer, queries), log_votes_of(scorer, queries, "content", "content_knn")]
+    if embedding:
+        experts.append(log_votes_of(scorer, queries, "embedding", "network_embedding_knn"))
+    return tuple(experts)
+
+
+def network_knn_blend(experts: Sequence[np.ndarray], weight: float, share: float) -> np.ndarray:
+    """``network_knn``'s blend of its experts (``network_knn_experts``): nondecreasing in each (a ``Combination``)."""
+    by_embedding = experts[2] if share else None
+    return blend(experts[0], weight, knn_experts(experts[1], by_embedding, share))
+
+
 def network_knn_scores(scorer: Scorer, queries: Queries, weight: float, share: float) -> np.ndarray:
     """The network (ensemble) blended with the content kNN and, with ``share``, the embedding kNN."""
-    content = log_votes_of(scorer, queries, "content", "content_knn")
-    by_embedding = log_votes_of(scorer, queries, "embedding", "network_embedding_knn") if share else None
-    return blend(log_ensemble(scorer, queries), weight, knn_experts(content, by_embedding, share))
+    return network_knn_blend(network_knn_experts(scorer, queries, bool(share)), weight, share)
 
 
 class NetworkKnn(ServableMethod):
@@ -73,8 +87,11 @@ class NetworkKnn(ServableMethod):
     def score(self, context: Context) -> Scored:
         shares = context.settings["blend_embedding_shares"] if context.has("network_embedding_knn") else [0.0]
 
-        def blended(rows: slice, weight: float, share: float) -> np.ndarray:
-            return network_knn_scores(context, context.queries("valid", rows), weight, share)
+        def blended(rows: slice, weight: float, share: float) -> Combined:
+            queries = context.queries("valid", rows)
+            experts = network_knn_experts(context, queries, embedding=any(shares))
+            shortlist = queries.once(("shortlist", self.name), lambda: Shortlist.of(experts))
+            return Combined(shortlist, functools.partial(network_knn_blend, weight=weight, share=share))
 
         grid = [(weight, share) for weight in context.settings["blend_weights"] for share in shares]
         by_setting = context.valid_map(

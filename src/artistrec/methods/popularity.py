@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypeVar
 
 import numpy as np
 
 from artistrec.methods.base import OneRowMethod, Scored
+from artistrec.metrics import Combined
 
 if TYPE_CHECKING:
     from artistrec.methods.context import Context
+
+ScoresT = TypeVar("ScoresT", np.ndarray, Combined)
 
 
 def popularity_scores(n_queries: int, n_candidates: int) -> np.ndarray:
@@ -17,13 +20,16 @@ def popularity_scores(n_queries: int, n_candidates: int) -> np.ndarray:
     return np.tile(-np.arange(n_candidates, dtype=np.float32), (n_queries, 1))
 
 
-def with_fallback(scores: np.ndarray, informed: np.ndarray) -> np.ndarray:
-    """Scores with popularity order in the rows of queries without side information.
+def with_fallback(scores: ScoresT, informed: np.ndarray) -> ScoresT:
+    """Scores with popularity order in the rows of queries without side information (of a ``Combined``:
+    those rows ranked in popularity order).
 
     Popularity is the best ranking known for them (docs/method.md): a network fed a
     zero vector, or the mean co-listening of train artists without side
     information, both score lower.
     """
+    if isinstance(scores, Combined):
+        return scores._replace(popular=~informed)
     fallback = scores.copy()
     fallback[~informed] = popularity_scores(int((~informed).sum()), scores.shape[1])
     return fallback

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from artistrec.matrices import positions
 from artistrec.methods.base import USERS, Plan, Queries, Scored, Scorer, ServableMethod
 from artistrec.methods.blend import NetworkKnn, log_votes, log_votes_of
+from artistrec.metrics import Combined, Shortlist
 from artistrec.targets import drop_self
 from artistrec.vectors import shares_at, softmax_at
 
@@ -97,15 +98,19 @@ class WithUserListening(ServableMethod):
     def blend_scores(self, scorer: Scorer, queries: Queries) -> np.ndarray:
         """The log scores the users' listening is added to."""
 
-    def with_weight(self, scorer: Scorer, queries: Queries, weight: float) -> np.ndarray:
+    def experts(self, scorer: Scorer, queries: Queries) -> tuple[np.ndarray, np.ndarray]:
+        """The blend's log scores and the users' listening as log probabilities."""
         log_users = queries.once(
             ("log_votes", "user_listening"), lambda: log_votes(user_listening_votes(scorer, queries))
         )
-        return with_user_listening(self.blend_scores(scorer, queries), log_users, weight)
+        return self.blend_scores(scorer, queries), log_users
 
     def score(self, context: Context) -> Scored:
-        def valid_scores(rows: slice, weight: float) -> np.ndarray:
-            return self.with_weight(context, context.queries("valid", rows), weight)
+        def valid_scores(rows: slice, weight: float) -> Combined:
+            queries = context.queries("valid", rows)
+            experts = self.experts(context, queries)
+            shortlist = queries.once(("shortlist", self.name), lambda: Shortlist.of(experts))
+            return Combined(shortlist, lambda both: with_user_listening(*both, weight))
 
         weights = context.settings["user_listening_weights"]
         by_weight = context.valid_map((w, functools.partial(valid_scores, weight=w)) for w in weights)
@@ -116,7 +121,7 @@ class WithUserListening(ServableMethod):
         return self.served(context, {self.name: tuning}, by_weight[weight])
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
-        return self.with_weight(scorer, queries, float(scorer.tuned(self.name)["weight"]))
+        return with_user_listening(*self.experts(scorer, queries), float(scorer.tuned(self.name)["weight"]))
 
     @staticmethod
     def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
