@@ -12,7 +12,7 @@ import numpy as np
 from artistrec.methods.base import Plan, Queries, Scored, Scorer, ServableMethod, Space
 from artistrec.methods.knn import knn_votes
 from artistrec.methods.network import averaged_networks, log_ensemble
-from artistrec.metrics import Combined, Shortlist
+from artistrec.metrics import Combination, Combined, Shortlist
 from artistrec.vectors import distribution, softmax_at
 
 if TYPE_CHECKING:
@@ -55,6 +55,11 @@ def log_votes_of(scorer: Scorer, queries: Queries, space: Space, row: str) -> np
     return queries.once(("log_votes", row), lambda: log_votes(knn_votes(scorer, queries, space, row)))
 
 
+def shortlisted(queries: Queries, row: str, experts: Sequence[np.ndarray], combine: Combination) -> Combined:
+    """A tuning setting of ``row`` as a ``combine`` of its ``experts`` on their ``Shortlist``, built once per ``queries``."""
+    return Combined(queries.once(("shortlist", row), lambda: Shortlist.of(experts)), combine)
+
+
 def network_knn_experts(scorer: Scorer, queries: Queries, embedding: bool) -> tuple[np.ndarray, ...]:
     """``network_knn``'s experts, log probabilities: the network (ensemble), the content kNN and, with ``embedding``,
     the embedding kNN."""
@@ -90,8 +95,9 @@ class NetworkKnn(ServableMethod):
         def blended(rows: slice, weight: float, share: float) -> Combined:
             queries = context.queries("valid", rows)
             experts = network_knn_experts(context, queries, embedding=any(shares))
-            shortlist = queries.once(("shortlist", self.name), lambda: Shortlist.of(experts))
-            return Combined(shortlist, functools.partial(network_knn_blend, weight=weight, share=share))
+            return shortlisted(
+                queries, self.name, experts, functools.partial(network_knn_blend, weight=weight, share=share)
+            )
 
         grid = [(weight, share) for weight in context.settings["blend_weights"] for share in shares]
         by_setting = context.valid_map(

@@ -15,8 +15,8 @@ import scipy.sparse as sp
 
 from artistrec.matrices import positions
 from artistrec.methods.base import USERS, Plan, Queries, Scored, Scorer, ServableMethod
-from artistrec.methods.blend import NetworkKnn, log_votes, log_votes_of
-from artistrec.metrics import Combined, Shortlist
+from artistrec.methods.blend import NetworkKnn, log_votes, log_votes_of, shortlisted
+from artistrec.metrics import Combined
 from artistrec.targets import drop_self
 from artistrec.vectors import shares_at, softmax_at
 
@@ -108,9 +108,9 @@ class WithUserListening(ServableMethod):
     def score(self, context: Context) -> Scored:
         def valid_scores(rows: slice, weight: float) -> Combined:
             queries = context.queries("valid", rows)
-            experts = self.experts(context, queries)
-            shortlist = queries.once(("shortlist", self.name), lambda: Shortlist.of(experts))
-            return Combined(shortlist, lambda both: with_user_listening(*both, weight))
+            return shortlisted(
+                queries, self.name, self.experts(context, queries), lambda both: with_user_listening(*both, weight)
+            )
 
         weights = context.settings["user_listening_weights"]
         by_weight = context.valid_map((w, functools.partial(valid_scores, weight=w)) for w in weights)
