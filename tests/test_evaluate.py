@@ -1,4 +1,6 @@
+import collections
 import functools
+from types import SimpleNamespace
 
 import ml_metrics
 import numpy as np
@@ -7,7 +9,9 @@ import pytest
 import scipy.sparse as sp
 
 from artistrec.matrices import listeners, source_users
+from artistrec.methods.base import Plan, Queries
 from artistrec.methods.blend import blend, log_votes, network_knn_blend
+from artistrec.methods.network import Network, NetworkEnsemble
 from artistrec.methods.popularity import with_fallback
 from artistrec.methods.user_listening import user_listening_scores, with_user_listening
 from artistrec.metrics import (
@@ -30,6 +34,7 @@ from artistrec.neighbours import (
     vote_rows,
 )
 from artistrec.targets import build_targets
+from artistrec.variants import ensemble_members
 from artistrec.vectors import distribution, log_probability, normalise_rows, probabilities, shares_at, softmax_at
 
 
@@ -287,3 +292,27 @@ def test_query_map_is_the_map_of_method_metrics():
     sizes, hits, _ = relevance(listen, artist_ids, queries, candidates, {"m": top})
     expected = method_metrics(hits["m"], sizes, top, 3, resamples=10, seed=0)
     assert result == {k: expected[k] for k in ("map@1", "map@5", "map@10", "map@20")}
+
+
+class CountedTower:
+    """A stand-in softmax network that counts its forward passes."""
+
+    def __init__(self, scale: float, passes: collections.Counter, name: str) -> None:
+        self.scale, self.passes, self.name = scale, passes, name
+
+    def probabilities_of(self, inputs: np.ndarray) -> np.ndarray:
+        self.passes[self.name] += 1
+        return probabilities(self.scale * inputs)
+
+
+def test_the_tower_and_the_ensemble_read_one_forward_pass_of_the_default_network_per_chunk():
+    passes: collections.Counter = collections.Counter()
+    towers = {name: CountedTower(scale, passes, name) for name, scale in zip(ensemble_members(3), (1.0, 2.0, 3.0))}
+    scorer = SimpleNamespace(plan=Plan("demo", {"likes": "log"}, None, {"network_ensemble": 3}), network=towers.get)
+    inputs = np.random.default_rng(9).normal(size=(5, 7)).astype(np.float32)
+    queries = Queries(inputs, inputs, None)
+    tower, ensemble = Network().serve(scorer, queries), NetworkEnsemble().serve(scorer, queries)
+    assert passes == {"default": 1, "member-1": 1, "member-2": 1}
+    np.testing.assert_array_equal(tower, log_probability(probabilities(inputs)))
+    mean = (probabilities(inputs) + probabilities(2.0 * inputs) + probabilities(3.0 * inputs)) / 3
+    np.testing.assert_allclose(ensemble, log_probability(mean), rtol=1e-6)

@@ -25,12 +25,18 @@ def averaged_networks(plan: Plan) -> list[str]:
     return ensemble_members(plan) or [DEFAULT]
 
 
+def default_probabilities(scorer: Scorer, queries: Queries) -> np.ndarray:
+    """The default network's probabilities of ``queries``, once per ``queries``: the tower's row and the ensemble's
+    mean (``default`` is its first member) read the same forward pass."""
+    return queries.once(("probabilities", DEFAULT), lambda: scorer.network(DEFAULT).probabilities_of(queries.inputs))
+
+
 def log_ensemble(scorer: Scorer, queries: Queries) -> np.ndarray:
     """The log of the averaged networks' mean probabilities (``averaged_networks``), once per ``queries``."""
 
     def mean() -> np.ndarray:  # summed in place: one network's probabilities besides the total at a time
         names = averaged_networks(scorer.plan)
-        total = scorer.network(names[0]).probabilities_of(queries.inputs)
+        total = default_probabilities(scorer, queries).copy()
         for name in names[1:]:
             total += scorer.network(name).probabilities_of(queries.inputs)
         return total / len(names)
@@ -61,7 +67,7 @@ class Network(ServableMethod):
         return [DEFAULT]
 
     def serve(self, scorer: Scorer, queries: Queries) -> np.ndarray:
-        return log_probability(scorer.network(DEFAULT).probabilities_of(queries.inputs))
+        return log_probability(default_probabilities(scorer, queries))
 
     @staticmethod
     def chance(scores: np.ndarray, top: np.ndarray) -> np.ndarray:
