@@ -34,7 +34,7 @@ def default_probabilities(scorer: Scorer, queries: Queries) -> np.ndarray:
 def log_ensemble(scorer: Scorer, queries: Queries) -> np.ndarray:
     """The log of the averaged networks' mean probabilities (``averaged_networks``), once per ``queries``."""
 
-    def mean() -> np.ndarray:  # summed in place: one network's probabilities besides the total at a time
+    def mean() -> np.ndarray:  # summed in place into a copy of the default network's (held for the tower's row)
         names = averaged_networks(scorer.plan)
         total = default_probabilities(scorer, queries).copy()
         for name in names[1:]:
