@@ -1,6 +1,8 @@
 """How the package is built: one registry of methods, one of datasets, and imports that only go down the layers."""
 
 import ast
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -71,3 +73,14 @@ def test_no_module_outside_datasets_branches_on_a_dataset_name():
         text = module.read_text()
         for name in datasets.DATASETS:
             assert f'== "{name}"' not in text and f"== '{name}'" not in text, module
+
+
+def test_a_step_that_fits_nothing_starts_without_scikit_learn_matplotlib_or_tensorflow():
+    # Every workflow job is a fresh Python process: what its imports pull in, every job pays.
+    loaded = subprocess.run(
+        [sys.executable, "-c", "import sys, artistrec.runner, artistrec.steps; print(' '.join(sys.modules))"],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout.split()
+    assert not {name.split(".")[0] for name in loaded} & {"sklearn", "matplotlib", "tensorflow", "keras"}

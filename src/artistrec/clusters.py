@@ -12,8 +12,6 @@ import os
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.cluster import MiniBatchKMeans
-from sklearn.metrics import silhouette_score
 
 from artistrec import io
 from artistrec.errors import InputError
@@ -43,6 +41,9 @@ def fit_clusters(vectors: np.ndarray, ks: list[int], seed: int, sample_size: int
     sample of at most ``sample_size`` rows, since it is quadratic in their number.
     The same ``seed`` gives the same clusters.
     """
+    from sklearn.cluster import MiniBatchKMeans  # imported here: most steps never need scikit-learn, slow to import
+    from sklearn.metrics import silhouette_score
+
     informed = vectors[has_side_information(vectors)].astype(np.float64)
     n = informed.shape[0]
     tried = sorted(k for k in set(ks) if 2 <= k < n)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 import scipy.sparse as sp
-from sklearn.decomposition import TruncatedSVD
 
 from artistrec import io
 from artistrec.errors import InputError
@@ -142,6 +141,8 @@ def fit_svd(
             "no train artist has side information in this source (all its artists are held out)",
             "drop this source from the config or provide data for more artists",
         )
+    from sklearn.decomposition import TruncatedSVD  # imported here: most steps never need scikit-learn, slow to import
+
     svd = TruncatedSVD(n_components=dim, algorithm="randomized", n_iter=7, random_state=seed)
     svd.fit(fitted)
     vectors = np.asarray(weighted @ svd.components_.T, dtype=np.float32)

@@ -9,17 +9,17 @@ from __future__ import annotations
 
 import math
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
-from matplotlib.figure import Figure
-from matplotlib.lines import Line2D
-from matplotlib.patches import Patch
 
 from artistrec import io
 from artistrec.compare import METRIC_LABELS
 from artistrec.metrics import K_VALUES
+
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
 
 MAP_KEYS = tuple(f"map@{k}" for k in K_VALUES)
 ALL = "all"
@@ -176,6 +176,10 @@ def sweep_figure(table: pd.DataFrame) -> Figure:
 
     The dashed line is the MAP@10 of the defaults (every setting at its config value).
     """
+    from matplotlib.figure import Figure  # imported here: only the sweep summary draws
+    from matplotlib.lines import Line2D
+    from matplotlib.patches import Patch
+
     axes_names = [a for a in table["axis"].unique() if a != DEFAULT_POINT_AXIS]
     default_map = table.loc[table["is_default"], "map@10"].max()
     figure = Figure(figsize=(3.2 * len(axes_names), 3.6), layout="constrained")

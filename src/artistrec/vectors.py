@@ -5,7 +5,6 @@ from __future__ import annotations
 import numpy as np
 import scipy.sparse as sp
 from scipy.special import logsumexp
-from sklearn.preprocessing import normalize
 
 from artistrec.features import stack_vectors
 
@@ -32,6 +31,8 @@ def content_vectors(blocks: list[np.ndarray]) -> np.ndarray:
 
 def sparse_content_vectors(blocks: list[sp.csr_matrix]) -> sp.csr_matrix:
     """``content_vectors`` of sparse per-source rows (the weighted side information itself), kept sparse."""
+    from sklearn.preprocessing import normalize  # imported here: most steps never need scikit-learn, slow to import
+
     return sp.csr_matrix(normalize(sp.hstack([normalize(block) for block in blocks], format="csr")))
 
 
